@@ -1,0 +1,1 @@
+"""Certificates issued by the issuer service (rendering, signing, ...)."""

@@ -1,0 +1,93 @@
+"""The movements registry: border terminals write, authorised systems read history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.registry.control_points.catalog import CONTROL_POINTS
+from services.registry.control_points.router import router as control_points_router
+from services.registry.history.router import router as history_router
+from services.registry.movements.router import router as movements_router
+from services.registry.settings import RegistrySettings
+from shared.db import make_engine, make_sessionmaker
+from shared.logging import configure_logging
+from shared.web import install_common
+
+DESCRIPTION = """
+Registry of every entry and exit at Ecuador's airports, seaports and land border
+crossings (Reglamento a la Ley Orgánica de Movilidad Humana, arts. 124 and 133).
+
+* **Terminals** (`movements:write`) post movements one by one or in batches.
+  `movement_id` is the idempotency key, so retries and offline re-uploads are safe.
+* **Authorised systems** (`history:read`), such as the certificate issuer, search a
+  person's history. Every read is written to the access log.
+* **Supervisors** (`movements:correct`) annul movements recorded in error. Nothing is
+  ever edited or deleted.
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from
+`registry clients create`). Errors are RFC 9457 `application/problem+json` listing
+every failed rule.
+"""
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    settings = settings or RegistrySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            application_name="registry",
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        CONTROL_POINTS.ttl_seconds = settings.control_point_cache_seconds
+        with contextlib.suppress(Exception):  # DB down at start: /readyz says so, refresh retries
+            async with app.state.sessionmaker() as session:
+                await CONTROL_POINTS.refresh_if_stale(session)
+        refresher = asyncio.create_task(_refresh_control_points(app))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Registro de movimientos migratorios",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_common(app, max_body_bytes=settings.max_body_bytes)
+    app.include_router(control_points_router)
+    app.include_router(movements_router)
+    app.include_router(history_router)
+    return app
+
+
+async def _refresh_control_points(app: FastAPI) -> None:
+    """Keep the control-point catalog fresh; a database hiccup only delays the refresh."""
+    while True:
+        try:
+            async with app.state.sessionmaker() as session:
+                await CONTROL_POINTS.refresh_if_stale(session)
+        except Exception:  # retried on the next tick; /readyz reports the DB
+            await asyncio.sleep(1)
+            continue
+        await asyncio.sleep(max(CONTROL_POINTS.ttl_seconds, 1.0))
+
+
+def main_app() -> FastAPI:
+    """Uvicorn factory: ``uvicorn --factory services.registry.app:main_app``."""
+    settings = RegistrySettings()
+    configure_logging("registry", settings.log_level)
+    return create_app(settings)

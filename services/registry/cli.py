@@ -1,0 +1,60 @@
+"""``registry`` command: database migrations and API clients.
+
+Without REGISTRY_DATABASE_URL it works on the embedded development database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from services.registry.clients.service import SCOPES, CreatedClient, create_client
+from services.registry.settings import RegistrySettings
+from shared import migrate
+from shared.db import make_engine, make_sessionmaker
+from shared.devdb import resolve_database_url
+
+app = typer.Typer(help="Movements registry administration.", no_args_is_help=True)
+clients = typer.Typer(
+    help="API clients (terminals, the issuer, supervisors).", no_args_is_help=True
+)
+app.add_typer(clients, name="clients")
+
+
+def database_url() -> str:
+    return resolve_database_url(RegistrySettings().database_url, "registry")
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply the registry's migrations (alembic upgrade head)."""
+    migrate.upgrade("registry", database_url())
+    typer.echo("registry database is up to date")
+
+
+@clients.command("create")
+def create_command(
+    name: str = typer.Option(..., help="Who the client is, e.g. 'Terminal Rumichaca 3'."),
+    scopes: str = typer.Option(..., help=f"Comma-separated: {', '.join(SCOPES)}."),
+) -> None:
+    """Create a client and print its token (shown once) as the last line."""
+    try:
+        created = asyncio.run(_create(database_url(), name, scopes))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scopes") from exc
+    typer.echo(f"client {created.client_id} '{created.name}' scopes={','.join(created.scopes)}")
+    typer.echo(created.token)
+
+
+async def _create(url: str, name: str, scopes: str) -> CreatedClient:
+    engine = make_engine(url, pool_size=1, application_name="registry-cli")
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return await create_client(session, name=name, scopes=scopes)
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    app()

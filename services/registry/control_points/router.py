@@ -1,0 +1,37 @@
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from services.registry.deps import Caller
+from services.registry.models import ControlPoint
+from shared.db import SessionDep
+
+
+class ControlPointOut(BaseModel):
+    code: str
+    name: str
+    kind: Literal["AIRPORT", "SEAPORT", "LAND_BORDER"]
+    province: str
+    active: bool
+
+
+class ControlPointList(BaseModel):
+    items: list[ControlPointOut]
+
+
+router = APIRouter(prefix="/v1/control-points", tags=["control points"])
+
+
+@router.get("", response_model=ControlPointList)
+async def list_control_points(session: SessionDep, caller: Caller) -> ControlPointList:
+    """Ecuador's official migration control points. Any valid token.
+
+    Terminals send one of these `code`s as `control_point`; inactive points are
+    kept because old movements refer to them, but new movements there are refused.
+    """
+    rows = await session.scalars(select(ControlPoint).order_by(ControlPoint.code))
+    return ControlPointList(
+        items=[ControlPointOut.model_validate(r, from_attributes=True) for r in rows]
+    )

@@ -1,0 +1,59 @@
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from services.registry.audit import log_access
+from services.registry.deps import Caller
+from services.registry.history import service
+from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
+from shared.db import SessionDep
+from shared.errors import ProblemSchema
+
+router = APIRouter(tags=["history"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"model": ProblemSchema},
+    403: {"model": ProblemSchema},
+    422: {"model": ProblemSchema},
+}
+
+
+@router.post("/v1/history/search", response_model=HistoryPage, responses=_PROBLEMS)
+async def search_history(query: HistorySearch, session: SessionDep, caller: Caller) -> HistoryPage:
+    """A person's movements, oldest first (scope `history:read`).
+
+    Identify the person by `{"national_id"}` or by `{"document_type",
+    "document_number", "issuing_country"}`: either finds *all* of the person's
+    movements, across passport renewals and nationalities. `from`/`to` are inclusive
+    Ecuador dates. Pages hold up to `limit` movements; pass `next_cursor` back as
+    `cursor` for the next page. An unknown person is not an error: `person` is null.
+
+    Every call is written to the access log with `purpose` and `reference`. This is a
+    POST so identity numbers stay out of URLs and proxy logs.
+    """
+    caller.require("history:read")
+    return await service.search(session, query, client_id=caller.client_id)
+
+
+@router.get(
+    "/v1/persons/{person_id}",
+    response_model=PersonOut,
+    responses={404: {"model": ProblemSchema}, **_PROBLEMS},
+)
+async def get_person(person_id: UUID, session: SessionDep, caller: Caller) -> PersonOut:
+    """A person's identity as last recorded, with every document linked to them
+    (scope `history:read`). A merged person's old id answers with the surviving person.
+    The read is written to the access log."""
+    caller.require("history:read")
+    person = await service.get_person(session, person_id)
+    await log_access(
+        session,
+        client_id=caller.client_id,
+        action="PERSON_READ",
+        identity=None,
+        person_id=person.person_id,
+        purpose=None,
+        reference=str(person_id),
+        movement_count=0,
+    )
+    return person

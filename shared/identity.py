@@ -1,0 +1,98 @@
+"""Identity rules both services apply: cédula, ISO 3166 alpha-3, document numbers."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
+from stdnum.ec import ci
+
+DocumentType = Literal["PASSPORT", "NATIONAL_ID", "TRAVEL_DOCUMENT", "OTHER"]
+
+_ALPHA3 = frozenset(c.alpha_3 for c in pycountry.countries)
+# ICAO codes that appear in machine-readable travel documents and are not ISO countries
+# would be rejected here on purpose: the contract asks for ISO 3166-1 alpha-3.
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in _ALPHA3:
+        raise PydanticCustomError(
+            "COUNTRY_INVALID",
+            "'{value}' is not an ISO 3166-1 alpha-3 country code",
+            {"value": value},
+        )
+    return code
+
+
+def _cedula(value: str) -> str:
+    number = value.strip()
+    if not ci.is_valid(number):
+        raise PydanticCustomError(
+            "NATIONAL_ID_INVALID", "not a valid Ecuadorian cédula (10 digits with check digit)"
+        )
+    return ci.compact(number)
+
+
+_DOCUMENT = re.compile(r"^[A-Z0-9<\-]{1,30}$")
+
+
+def normalise_document_number(value: str) -> str:
+    return re.sub(r"\s+", "", value).upper()
+
+
+def _document_number(value: str) -> str:
+    number = normalise_document_number(value)
+    if not _DOCUMENT.match(number):
+        raise PydanticCustomError(
+            "DOCUMENT_NUMBER_INVALID", "1-30 letters, digits or '-' after removing spaces"
+        )
+    return number
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+Cedula = Annotated[str, AfterValidator(_cedula)]
+DocumentNumber = Annotated[str, AfterValidator(_document_number)]
+
+
+def is_valid_cedula(value: str) -> bool:
+    return bool(ci.is_valid(value))
+
+
+class IdentityQuery(BaseModel):
+    """Either ``{"national_id"}`` or ``{"document_type", "document_number", "issuing_country"}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    national_id: Cedula | None = None
+    document_type: DocumentType | None = None
+    document_number: DocumentNumber | None = None
+    issuing_country: CountryCode | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> IdentityQuery:
+        document = (self.document_type, self.document_number, self.issuing_country)
+        has_document = any(v is not None for v in document)
+        if self.national_id is not None and not has_document:
+            return self
+        if self.national_id is None and all(v is not None for v in document):
+            return self
+        raise PydanticCustomError(
+            "IDENTITY_FORM_INVALID",
+            "give either national_id, or document_type + document_number + issuing_country",
+        )
+
+    def document_key(self) -> str | None:
+        if self.document_number is None:
+            return None
+        return document_key(
+            self.document_type or "OTHER", self.document_number, self.issuing_country or ""
+        )
+
+
+def document_key(document_type: str, document_number: str, issuing_country: str) -> str:
+    """The identifier a document is known by: ``PASSPORT:ECU:AB123456``."""
+    return f"{document_type}:{issuing_country}:{document_number}"

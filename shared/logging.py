@@ -1,0 +1,46 @@
+"""JSON logs with the request id on every line; identity numbers only ever masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from shared.request_id import current_request_id
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+        )
+    )
+    handler.addFilter(_RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn's own access log prints paths only; ours (below) adds status and timing.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def mask(value: str | None, *, keep: int = 2) -> str | None:
+    """``1710034065`` → ``17******65``: enough to tell records apart, not to identify."""
+    if value is None:
+        return None
+    if len(value) <= keep * 2:
+        return "*" * len(value)
+    return value[:keep] + "*" * (len(value) - keep * 2) + value[-keep:]

@@ -1,0 +1,49 @@
+"""Settings base shared by both services.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix``
+(``REGISTRY_`` / ``ISSUER_``), so one environment can configure both.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(
+        default="",
+        description="postgresql+asyncpg:// URL; empty means the embedded development server.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="413 beyond this.")
+
+    @model_validator(mode="after")
+    def _production_needs_a_database(self) -> ServiceSettings:
+        if self.environment is Environment.PRODUCTION and not self.database_url:
+            raise ValueError("database_url is required in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (as tools print them) and use asyncpg."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise ValueError("database URL must start with postgresql://")
