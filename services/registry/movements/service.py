@@ -151,12 +151,12 @@ def to_out(
     return schemas.MovementOut(
         movement_id=m.movement_id,
         person_id=m.person_id,
-        direction=m.direction,  # type: ignore[arg-type]
+        direction=m.direction,
         occurred_at=m.occurred_at,
         control_point=m.control_point,
         traveller=schemas.TravellerOut.model_validate(m, from_attributes=True),
         transport=schemas.TransportOut(
-            mode=m.transport_mode,  # type: ignore[arg-type]
+            mode=m.transport_mode,
             carrier=m.transport_carrier,
             number=m.transport_number,
         )
