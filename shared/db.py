@@ -40,6 +40,9 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str) -> Asyn
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # Bound parameters carry cédulas and passport numbers: keep them out of
+        # exception texts, which end up in logs.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 

