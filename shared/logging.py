@@ -10,7 +10,6 @@ from pythonjsonlogger.json import JsonFormatter
 
 from shared.request_id import current_request_id
 
-
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 
