@@ -7,6 +7,7 @@ endpoint returns and rolls back when it raises. Services and repositories only
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -34,7 +35,18 @@ def naming_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, pool_size: int = 10, application_name: str) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, application_name: str, pgbouncer: bool = False
+) -> AsyncEngine:
+    connect_args: dict[str, object] = {"server_settings": {"application_name": application_name}}
+    if pgbouncer:
+        # A transaction-mode pooler hands each transaction to any server connection, where
+        # asyncpg's named prepared statements would not exist: use unnamed, uncached ones.
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+        }
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
@@ -43,7 +55,7 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str) -> Asyn
         # Bound parameters carry cédulas and passport numbers: keep them out of
         # exception texts, which end up in logs.
         hide_parameters=True,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args=connect_args,
     )
 
 

@@ -7,6 +7,8 @@ from shared.settings import ServiceSettings
 class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
+    # A full batch (1000 movements with observations) is a few MB of JSON.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="413 beyond this.")
     control_point_cache_seconds: float = Field(
         default=60.0, ge=0, description="How long the list of active control points is cached."
     )

@@ -44,7 +44,7 @@ async def test_request_id_is_echoed_or_generated(registry: AsyncClient) -> None:
 
 
 async def test_bodies_over_the_limit_are_413(registry: AsyncClient, tokens: Tokens) -> None:
-    huge = movement(observations="x" * 2_000_000)
+    huge = movement(observations="x" * 5_000_000)
     response = await registry.post("/v1/movements", json=huge, headers=tokens.terminal)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -142,3 +142,23 @@ def test_cli_creates_a_client_and_prints_the_token_last(registry_db_url: str) ->
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode != 0 and "unknown scopes" in bad.stderr
+
+
+async def test_pgbouncer_mode_leaves_no_prepared_statements_behind(registry_db_url: str) -> None:
+    """Behind PgBouncer (transaction mode) a statement prepared on one server connection
+    is gone on the next: the engine must not rely on a statement cache."""
+    from sqlalchemy import text
+
+    from shared.db import make_engine
+
+    engine = make_engine(registry_db_url, application_name="t", pgbouncer=True)
+    try:
+        async with engine.connect() as conn:
+            for _ in range(3):
+                assert await conn.scalar(text("SELECT CAST(:v AS int) + 1"), {"v": 1}) == 2
+            names = (await conn.scalars(text("SELECT name FROM pg_prepared_statements"))).all()
+    finally:
+        await engine.dispose()
+    # Only the statement reading the view itself is alive, under a unique throwaway name.
+    assert len(names) <= 1
+    assert all(n.startswith("__asyncpg_") and len(n) > 40 for n in names)
