@@ -75,7 +75,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit when the endpoint returns, *before* the response is sent. With
+# FastAPI's default ("request") the commit runs after the client has its 201, so a failed
+# commit would lose a movement the terminal was told is stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

@@ -29,7 +29,7 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_pgbouncer: bool = Field(
         default=False,
-        description="Connecting through PgBouncer in transaction mode: no named prepared statements.",
+        description="Behind PgBouncer in transaction mode: no named prepared statements.",
     )
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="413 beyond this.")

@@ -6,10 +6,13 @@ import subprocess
 import sys
 
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared import migrate
+from shared.db import SessionDep
 from tests.conftest import Tokens
 from tests.support.factories import movement
 from tests.support.postgres import scratch_database
@@ -147,8 +150,6 @@ def test_cli_creates_a_client_and_prints_the_token_last(registry_db_url: str) ->
 async def test_pgbouncer_mode_leaves_no_prepared_statements_behind(registry_db_url: str) -> None:
     """Behind PgBouncer (transaction mode) a statement prepared on one server connection
     is gone on the next: the engine must not rely on a statement cache."""
-    from sqlalchemy import text
-
     from shared.db import make_engine
 
     engine = make_engine(registry_db_url, application_name="t", pgbouncer=True)
@@ -162,3 +163,25 @@ async def test_pgbouncer_mode_leaves_no_prepared_statements_behind(registry_db_u
     # Only the statement reading the view itself is alive, under a unique throwaway name.
     assert len(names) <= 1
     assert all(n.startswith("__asyncpg_") and len(n) > 40 for n in names)
+
+
+async def test_the_commit_happens_before_the_response(registry_settings, registry_engine) -> None:
+    """A terminal deletes its offline copy on 201: a commit that fails must not be a 201."""
+    app = create_app(registry_settings)
+    app.state.engine = registry_engine
+    app.state.sessionmaker = async_sessionmaker(registry_engine, expire_on_commit=False)
+    app.add_api_route("/commit-fails", _violates_a_deferred_constraint, methods=["POST"])
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post("/commit-fails")
+    assert response.status_code == 500
+
+
+async def _violates_a_deferred_constraint(session: SessionDep) -> dict[str, str]:
+    # A deferred foreign key is only checked at COMMIT, after the endpoint returned.
+    await session.execute(text("CREATE TEMP TABLE parent (id int PRIMARY KEY)"))
+    await session.execute(
+        text("CREATE TEMP TABLE child (p int REFERENCES parent DEFERRABLE INITIALLY DEFERRED)")
+    )
+    await session.execute(text("INSERT INTO child VALUES (1)"))
+    return {"status": "stored"}

@@ -1,0 +1,1 @@
+"""``make demo``: a realistic scenario against the running services."""

@@ -1,0 +1,91 @@
+"""Competent authorities and their tokens: created by the CLI, only token hashes kept."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.issuer.models import AUTHORITY_KINDS, Authority, AuthorityToken
+from shared.auth import hash_token, new_token, parse_scopes
+
+SCOPES = ("certificates:request", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    authority_id: UUID
+    authority_name: str
+    token_id: UUID
+    scopes: list[str]
+    token: str
+
+
+class UnknownAuthority(LookupError):
+    pass
+
+
+def check_oficio_pattern(pattern: str | None) -> str | None:
+    """The pattern as stored, or ValueError: a broken regex must fail at the CLI, not at the
+    first oficio."""
+    if pattern is None or not pattern.strip():
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+async def create_authority(
+    session: AsyncSession,
+    *,
+    name: str,
+    kind: str,
+    oficio_pattern: str | None = None,
+    scopes: str = "certificates:request",
+) -> CreatedToken:
+    if kind not in AUTHORITY_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(AUTHORITY_KINDS)}")
+    name = name.strip()
+    if await session.scalar(select(Authority.id).where(Authority.name == name)) is not None:
+        raise ValueError(f"an authority named {name!r} already exists")
+    authority = Authority(name=name, kind=kind, oficio_pattern=check_oficio_pattern(oficio_pattern))
+    session.add(authority)
+    await session.flush()
+    return await _add_token(session, authority, scopes)
+
+
+async def create_token(session: AsyncSession, *, authority_name: str, scopes: str) -> CreatedToken:
+    authority = await session.scalar(select(Authority).where(Authority.name == authority_name))
+    if authority is None:
+        raise UnknownAuthority(f"no authority named {authority_name!r}")
+    return await _add_token(session, authority, scopes)
+
+
+async def deactivate_authority(session: AsyncSession, *, name: str) -> UUID:
+    """Its tokens keep authenticating, so its systems learn why: AUTHORITY_INACTIVE."""
+    authority_id: UUID | None = await session.scalar(
+        update(Authority).where(Authority.name == name).values(active=False).returning(Authority.id)
+    )
+    if authority_id is None:
+        raise UnknownAuthority(f"no authority named {name!r}")
+    return authority_id
+
+
+async def _add_token(session: AsyncSession, authority: Authority, scopes: str) -> CreatedToken:
+    parsed = parse_scopes(scopes, allowed=SCOPES)
+    token = new_token("iss")
+    row = AuthorityToken(authority_id=authority.id, token_hash=hash_token(token), scopes=parsed)
+    session.add(row)
+    await session.flush()
+    return CreatedToken(
+        authority_id=authority.id,
+        authority_name=authority.name,
+        token_id=row.id,
+        scopes=parsed,
+        token=token,
+    )

@@ -1,0 +1,171 @@
+import math
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from services.issuer.certificate_requests import service
+from services.issuer.certificate_requests.schemas import (
+    CertificateOut,
+    CertificateRequestOut,
+    IssuedOut,
+    PendingOut,
+    RejectionProblem,
+    RuleError,
+)
+from services.issuer.certificates.service import CertificateIssuer
+from services.issuer.deps import Caller, CallingAuthority, IssuerDep, Today
+from services.issuer.models import Certificate, CertificateRequest
+from services.issuer.oficios.schemas import CertificateRequestIn
+from shared.db import SessionDep
+from shared.errors import FieldError, InvalidInput, ProblemSchema, problem_response
+from shared.request_id import current_request_id
+
+router = APIRouter(prefix="/v1/certificate-requests", tags=["certificate requests"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"model": ProblemSchema, "description": "Missing or invalid token"},
+    403: {"model": ProblemSchema, "description": "Token lacks the scope"},
+}
+
+
+class OficioRejected(InvalidInput):
+    type_slug = "oficio-rejected"
+    title = "The oficio does not meet the requirements for a certificate"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses={
+        201: {"model": IssuedOut, "description": "Issued: the certificate is ready"},
+        200: {"model": CertificateRequestOut, "description": "Same oficio re-sent: as stored"},
+        202: {
+            "model": PendingOut,
+            "description": "Registry unreachable: kept, issued in the background",
+        },
+        409: {"model": ProblemSchema, "description": "Oficio number reused, other content"},
+        413: {"model": ProblemSchema, "description": "Body too large"},
+        422: {"model": RejectionProblem, "description": "Every failed rule; rejection kept"},
+        **_PROBLEMS,
+    },
+)
+async def request_certificate(
+    body: CertificateRequestIn,
+    request: Request,
+    session: SessionDep,
+    caller: Caller,
+    authority: CallingAuthority,
+    issuer: IssuerDep,
+    today: Today,
+) -> JSONResponse:
+    """Ask for a person's certificate of migratory movements (scope `certificates:request`).
+
+    Send the oficio that orders it, the person (`{"national_id"}` or `{"document_type",
+    "document_number", "issuing_country"}`) and optionally the period (default: the whole
+    history up to today, Ecuador time). Every rule is checked and **every** failure is
+    listed, each with its `code` (`OFICIO_NUMBER_INVALID`, `SUBJECT_ID_INVALID`...).
+
+    * **201**: issued. `certificate.pdf_url` downloads the signed PDF; `verify_url` is
+      the public page anyone can use to check it (also printed as a QR code).
+    * **202**: the movements registry cannot be reached right now. The request is kept
+      and issued in the background as soon as it answers; poll
+      `GET /v1/certificate-requests/{request_id}` after `Retry-After` seconds.
+    * **422**: the oficio is rejected; the rejection is kept under `request_id`.
+    * Re-sending the same oficio (same authority, same number) is safe: identical
+      content answers **200** with the request as stored, whatever its status;
+      different content under the same number answers **409**.
+
+    Malformed JSON, missing or unknown fields are plain 422s with pydantic codes and
+    are not kept.
+    """
+    caller.require("certificates:request")
+    submission = await service.submit(
+        session,
+        body,
+        authority=authority,
+        issuer=issuer,
+        today=today,
+        request_id=current_request_id(),
+    )
+    stored = submission.certificate_request
+    location = {"Location": f"/v1/certificate-requests/{stored.id}"}
+    if submission.outcome == "REJECTED":
+        # Answered, not raised: raising would roll back the rejection we must keep.
+        problem = OficioRejected(
+            "The oficio was rejected; every failed rule is listed in errors.",
+            errors=[FieldError(**e) for e in stored.errors],
+            extra={"request_id": str(stored.id)},
+            headers=location,
+        )
+        return problem_response(problem, request)
+    if submission.outcome == "PENDING":
+        body_out = PendingOut(request_id=stored.id)
+        headers = {**location, "Retry-After": _retry_after(issuer)}
+        return JSONResponse(body_out.model_dump(mode="json"), 202, headers=headers)
+    if submission.outcome == "ISSUED":
+        assert submission.certificate is not None
+        issued = IssuedOut(
+            request_id=stored.id, certificate=certificate_out(issuer, submission.certificate)
+        )
+        return JSONResponse(issued.model_dump(mode="json"), 201, headers=location)
+    existing = request_out(issuer, stored, submission.certificate)
+    headers = {**location, **_pending_headers(issuer, stored)}
+    return JSONResponse(existing.model_dump(mode="json"), 200, headers=headers)
+
+
+@router.get(
+    "/{request_id}",
+    response_model=CertificateRequestOut,
+    responses={404: {"model": ProblemSchema}, **_PROBLEMS},
+)
+async def get_certificate_request(
+    request_id: UUID, session: SessionDep, caller: Caller, issuer: IssuerDep
+) -> JSONResponse:
+    """A request as it stands (scope `certificates:request`): `ISSUED` with its
+    `certificate`, `PENDING` (waiting for the registry; `Retry-After` says when to look
+    again) or `REJECTED` with the same `errors` the POST answered. Only the authority
+    that sent the request sees it; to anyone else it does not exist (404)."""
+    caller.require("certificates:request")
+    assert caller.authority_id is not None
+    stored, certificate = await service.get_owned(
+        session, request_id, authority_id=caller.authority_id
+    )
+    out = request_out(issuer, stored, certificate)
+    return JSONResponse(out.model_dump(mode="json"), headers=_pending_headers(issuer, stored))
+
+
+def certificate_out(issuer: CertificateIssuer, certificate: Certificate) -> CertificateOut:
+    return CertificateOut(
+        certificate_id=certificate.id,
+        number=certificate.number,
+        verification_code=certificate.verification_code,
+        issued_at=certificate.issued_at,
+        movement_count=certificate.movement_count,
+        sha256=certificate.sha256,
+        pdf_url=issuer.pdf_url(certificate.id),
+        verify_url=issuer.verify_url(certificate.verification_code),
+    )
+
+
+def request_out(
+    issuer: CertificateIssuer, stored: CertificateRequest, certificate: Certificate | None
+) -> CertificateRequestOut:
+    return CertificateRequestOut(
+        request_id=stored.id,
+        status=stored.status,  # constrained by a CHECK
+        oficio_number=stored.oficio_number,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        errors=[RuleError.model_validate(e) for e in stored.errors],
+        certificate=certificate_out(issuer, certificate) if certificate else None,
+    )
+
+
+def _retry_after(issuer: CertificateIssuer) -> str:
+    return str(max(1, math.ceil(issuer.settings.pending_poll_seconds)))
+
+
+def _pending_headers(issuer: CertificateIssuer, stored: CertificateRequest) -> dict[str, str]:
+    return {"Retry-After": _retry_after(issuer)} if stored.status == "PENDING" else {}

@@ -1,0 +1,134 @@
+"""``issuer`` command: migrations, development keys, competent authorities and tokens.
+
+Without ISSUER_DATABASE_URL it works on the embedded development database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.issuer.authorities.service import (
+    SCOPES,
+    CreatedToken,
+    UnknownAuthority,
+    create_authority,
+    create_token,
+    deactivate_authority,
+)
+from services.issuer.models import AUTHORITY_KINDS
+from services.issuer.settings import DEV_KEYS_DIRECTORY, IssuerSettings
+from services.issuer.signing import create_development_pki
+from shared import migrate
+from shared.db import make_engine, make_sessionmaker
+from shared.devdb import resolve_database_url
+
+T = TypeVar("T")
+_SCOPES_HELP = f"Comma-separated: {', '.join(SCOPES)}."
+
+app = typer.Typer(help="Certificate issuer administration.", no_args_is_help=True)
+keys = typer.Typer(help="Signing keys.", no_args_is_help=True)
+authorities = typer.Typer(help="Competent authorities.", no_args_is_help=True)
+tokens = typer.Typer(help="Extra tokens for an authority (e.g. an issuer admin).")
+app.add_typer(keys, name="keys")
+app.add_typer(authorities, name="authorities")
+app.add_typer(tokens, name="tokens", no_args_is_help=True)
+
+
+def database_url() -> str:
+    return resolve_database_url(IssuerSettings().database_url, "issuer")
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply the issuer's migrations (alembic upgrade head)."""
+    migrate.upgrade("issuer", database_url())
+    typer.echo("issuer database is up to date")
+
+
+@keys.command("init")
+def keys_init(
+    directory: Path = typer.Option(DEV_KEYS_DIRECTORY, help="Where to write the keys."),
+) -> None:
+    """Create a DEVELOPMENT CA and signing identity (kept if they already exist)."""
+    pki = create_development_pki(directory)
+    typer.echo(f"ca certificate: {pki.ca_cert}")
+    typer.echo(f"ca key: {pki.ca_key}")
+    typer.echo(f"signing identity (PKCS#12, passphrase 'development'): {pki.signer_p12}")
+
+
+@authorities.command("create")
+def authorities_create(
+    name: str = typer.Option(..., help="e.g. 'Fiscalía Provincial de Pichincha'."),
+    kind: str = typer.Option(..., help=f"One of {', '.join(AUTHORITY_KINDS)}."),
+    oficio_pattern: str | None = typer.Option(
+        None, help="Regex the whole oficio number must match (default: Quipux form)."
+    ),
+    scopes: str = typer.Option("certificates:request", help=_SCOPES_HELP),
+) -> None:
+    """Register an authority and print its first token (shown once) as the last line."""
+    try:
+        created = _in_transaction(
+            lambda session: create_authority(
+                session, name=name, kind=kind, oficio_pattern=oficio_pattern, scopes=scopes
+            )
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    _print_token(created)
+
+
+@authorities.command("deactivate")
+def authorities_deactivate(name: str = typer.Option(...)) -> None:
+    """Stop an authority's new requests (they are rejected with AUTHORITY_INACTIVE)."""
+    try:
+        authority_id = _in_transaction(lambda session: deactivate_authority(session, name=name))
+    except UnknownAuthority as exc:
+        raise typer.BadParameter(str(exc), param_hint="--name") from exc
+    typer.echo(f"authority {authority_id} '{name}' deactivated")
+
+
+@tokens.command("create")
+def tokens_create(
+    authority: str = typer.Option(..., help="The authority's name."),
+    scopes: str = typer.Option(..., help=_SCOPES_HELP),
+) -> None:
+    """Create another token for an authority; prints it as the last line."""
+    try:
+        created = _in_transaction(
+            lambda session: create_token(session, authority_name=authority, scopes=scopes)
+        )
+    except (ValueError, UnknownAuthority) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    _print_token(created)
+
+
+def _print_token(created: CreatedToken) -> None:
+    typer.echo(
+        f"authority {created.authority_id} '{created.authority_name}' "
+        f"token {created.token_id} scopes={','.join(created.scopes)}"
+    )
+    typer.echo(created.token)
+
+
+def _in_transaction(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    url = database_url()  # before the loop: the embedded server is started synchronously
+
+    async def run() -> T:
+        engine = make_engine(url, pool_size=1, application_name="issuer-cli")
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await operation(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,50 @@
+"""The signing identity and trust anchors, loaded once at startup.
+
+Loading the PKCS#12 costs ~150 ms (RSA key validation): done per certificate it would
+double the issuance time, so the app keeps one :class:`KeyMaterial` for its lifetime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from services.issuer.settings import DEV_KEYS_DIRECTORY, IssuerSettings
+from services.issuer.signing import (
+    SigningIdentity,
+    create_development_pki,
+    load_certificates_pem,
+    load_signer,
+)
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    signer: SigningIdentity
+    # What verifiers trust: certificates we issued validate against it.
+    ca_certificates: tuple[x509.Certificate, ...]
+    # CAs whose signatures on oficios are accepted; empty means no oficio PDF can pass.
+    oficio_trust_roots: tuple[x509.Certificate, ...]
+
+    @property
+    def ca_pem(self) -> bytes:
+        return b"".join(c.public_bytes(Encoding.PEM) for c in self.ca_certificates)
+
+
+def load_key_material(settings: IssuerSettings) -> KeyMaterial:
+    """Blocking (file reads, key validation): call it off the event loop."""
+    if settings.uses_development_keys:
+        # `issuer keys init` on demand, so a fresh clone runs; never in production.
+        create_development_pki(DEV_KEYS_DIRECTORY)
+    password = settings.signing_p12_password.get_secret_value().encode() or None
+    signer = load_signer(settings.signing_p12_path, password)
+    roots: tuple[x509.Certificate, ...] = ()
+    if settings.oficio_trust_roots_path is not None:
+        roots = tuple(load_certificates_pem(settings.oficio_trust_roots_path))
+    return KeyMaterial(
+        signer=signer,
+        ca_certificates=tuple(load_certificates_pem(settings.ca_certificate_path)),
+        oficio_trust_roots=roots,
+    )

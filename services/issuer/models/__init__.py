@@ -1,0 +1,19 @@
+"""Issuer models, re-exported so Alembic and the services import one place."""
+
+from services.issuer.models.authority import AUTHORITY_KINDS, Authority
+from services.issuer.models.authority_token import AuthorityToken
+from services.issuer.models.base import Base
+from services.issuer.models.certificate import Certificate
+from services.issuer.models.certificate_counter import CertificateCounter
+from services.issuer.models.certificate_request import REQUEST_STATUSES, CertificateRequest
+
+__all__ = [
+    "AUTHORITY_KINDS",
+    "REQUEST_STATUSES",
+    "Authority",
+    "AuthorityToken",
+    "Base",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateRequest",
+]

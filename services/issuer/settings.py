@@ -1,0 +1,75 @@
+"""The issuer's settings: environment variables prefixed ``ISSUER_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+DEV_KEYS_DIRECTORY = Path(".data/keys")
+# What `issuer keys init` writes (services.issuer.signing.create_development_pki).
+DEV_SIGNING_P12 = DEV_KEYS_DIRECTORY / "signer.p12"
+DEV_CA_CERTIFICATE = DEV_KEYS_DIRECTORY / "ca.pem"
+DEV_SIGNING_PASSWORD = "development"  # noqa: S105 - the development PKI's documented passphrase
+
+
+class IssuerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore")
+
+    # Oficios arrive with their signed PDF in base64: a few MB is normal.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="413 beyond this.")
+
+    registry_url: str = "http://127.0.0.1:8001"
+    registry_token: SecretStr = Field(
+        default=SecretStr(""), description="A registry token with the history:read scope."
+    )
+    registry_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="How the public reaches this service; builds pdf_url, verify_url and the QR.",
+    )
+    signing_p12_path: Path = Field(
+        default=DEV_SIGNING_P12, description="PKCS#12 with the signing key and its chain."
+    )
+    signing_p12_password: SecretStr = SecretStr(DEV_SIGNING_PASSWORD)
+    ca_certificate_path: Path = Field(
+        default=DEV_CA_CERTIFICATE,
+        description="PEM of the CA verifiers trust; served by GET /v1/signing-certificates.",
+    )
+    oficio_trust_roots_path: Path | None = Field(
+        default=None,
+        description="PEM bundle of the CAs trusted to sign oficios (in production, Ecuador's).",
+    )
+    require_signed_oficio: bool = False
+    oficio_max_age_days: int = Field(default=365, ge=1, le=3650)
+    pending_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    certificate_number_prefix: str = Field(default="CMM", pattern=r"^[A-Z]{2,10}$")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> IssuerSettings:
+        if not self.is_production:
+            return self
+        problems = []
+        if not self.registry_token.get_secret_value().strip():
+            problems.append("registry_token is required")
+        # The development PKI is for laptops: production must name its own key material.
+        for name in ("signing_p12_path", "signing_p12_password", "ca_certificate_path"):
+            if name not in self.model_fields_set:
+                problems.append(f"{name} is required")
+        if self.signing_p12_password.get_secret_value() == DEV_SIGNING_PASSWORD:
+            problems.append("signing_p12_password must not be the development placeholder")
+        if self.require_signed_oficio and self.oficio_trust_roots_path is None:
+            problems.append("require_signed_oficio needs oficio_trust_roots_path")
+        if problems:
+            raise ValueError("; ".join(problems) + " in production")
+        return self
+
+    @property
+    def uses_development_keys(self) -> bool:
+        return self.signing_p12_path == DEV_SIGNING_P12 and not self.is_production
+
+    def public_url(self, path: str) -> str:
+        return self.public_base_url.rstrip("/") + path

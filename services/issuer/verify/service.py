@@ -1,0 +1,88 @@
+"""Public verification: what anyone holding a certificate (or its code) may learn."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import partial
+
+import anyio
+from cryptography import x509
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.issuer.certificates.codes import normalise_verification_code
+from services.issuer.certificates.content import SUBJECT_DOCUMENT_LABELS
+from services.issuer.certificates.repository import CertificateRepository
+from services.issuer.models import Certificate
+from services.issuer.signing import validate_signed_pdf
+from services.issuer.verify.schemas import (
+    CertificateStatus,
+    MaskedSubject,
+    PdfCheckOut,
+    VerificationOut,
+)
+from shared.errors import NotFound
+from shared.logging import mask
+
+
+class VerificationCodeNotFound(NotFound):
+    type_slug = "verification-code-not-found"
+    title = "No certificate has that verification code"
+
+
+def mask_name(full_name: str) -> str:
+    """``MARIA JOSE PEREZ GOMEZ`` → ``M**** J*** P**** G****``: recognisable to someone
+    who knows the person, useless to someone who does not."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in full_name.split())
+
+
+def mask_identification(subject: dict[str, str]) -> str:
+    if subject.get("national_id"):
+        return f"Cédula {mask(subject['national_id'])}"
+    label = SUBJECT_DOCUMENT_LABELS.get(subject.get("document_type", ""), "Documento")
+    number = mask(subject.get("document_number", ""))
+    return f"{label} {subject.get('issuing_country', '')} {number}"
+
+
+def status_of(certificate: Certificate) -> CertificateStatus:
+    return "REVOKED" if certificate.revoked_at is not None else "VALID"
+
+
+async def verification(session: AsyncSession, code: str) -> VerificationOut:
+    normalised = normalise_verification_code(code)
+    found = None
+    if normalised is not None:
+        found = await CertificateRepository(session).by_verification_code(normalised)
+    if found is None:
+        raise VerificationCodeNotFound(f"No certificate has the verification code {code!r}.")
+    certificate, certificate_request, authority = found
+    return VerificationOut(
+        status=status_of(certificate),
+        number=certificate.number,
+        issued_at=certificate.issued_at,
+        authority=authority.name,
+        oficio_number=certificate_request.oficio_number,
+        subject=MaskedSubject(
+            full_name=mask_name(certificate.subject_name),
+            identification=mask_identification(certificate_request.subject),
+        ),
+        movement_count=certificate.movement_count,
+        sha256=certificate.sha256,
+        revoked_at=certificate.revoked_at,
+    )
+
+
+async def check_pdf(
+    session: AsyncSession, pdf: bytes, *, ca_certificates: Sequence[x509.Certificate]
+) -> PdfCheckOut:
+    certificate = await CertificateRepository(session).by_sha256(hashlib.sha256(pdf).hexdigest())
+    # Checked even without a match: it tells a forged or altered copy from a foreign file.
+    signature = await anyio.to_thread.run_sync(
+        partial(validate_signed_pdf, pdf, list(ca_certificates), require_certification=True)
+    )
+    return PdfCheckOut(
+        match=certificate is not None,
+        status=status_of(certificate) if certificate else None,
+        number=certificate.number if certificate else None,
+        signature_valid=signature.valid,
+    )
