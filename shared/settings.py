@@ -51,3 +51,18 @@ def asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     raise ValueError("database URL must start with postgresql://")
+
+
+def database_url_from_env(env_prefix: str) -> str:
+    """Only the database URL of a service's settings.
+
+    The CLIs' ``migrate`` and token commands run in jobs that hold no signing keys and
+    no registry token; validating a service's full production settings there would
+    demand secrets the job has no use for.
+    """
+
+    class _DatabaseOnly(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix=env_prefix, extra="ignore")
+        database_url: str = ""
+
+    return _DatabaseOnly().database_url

@@ -22,11 +22,12 @@ from services.issuer.authorities.service import (
     deactivate_authority,
 )
 from services.issuer.models import AUTHORITY_KINDS
-from services.issuer.settings import DEV_KEYS_DIRECTORY, IssuerSettings
+from services.issuer.settings import DEV_KEYS_DIRECTORY
 from services.issuer.signing import create_development_pki
 from shared import migrate
 from shared.db import make_engine, make_sessionmaker
 from shared.devdb import resolve_database_url
+from shared.settings import database_url_from_env
 
 T = TypeVar("T")
 _SCOPES_HELP = f"Comma-separated: {', '.join(SCOPES)}."
@@ -41,7 +42,7 @@ app.add_typer(tokens, name="tokens", no_args_is_help=True)
 
 
 def database_url() -> str:
-    return resolve_database_url(IssuerSettings().database_url, "issuer")
+    return resolve_database_url(database_url_from_env("ISSUER_"), "issuer")
 
 
 @app.command("migrate")

@@ -55,8 +55,14 @@ class IssuerSettings(ServiceSettings):
         problems = []
         if not self.registry_token.get_secret_value().strip():
             problems.append("registry_token is required")
-        # The development PKI is for laptops: production must name its own key material.
-        for name in ("signing_p12_path", "signing_p12_password", "ca_certificate_path"):
+        # The development PKI is for laptops: production must name its own key material,
+        # and its public address, which is printed in every certificate's QR code.
+        for name in (
+            "signing_p12_path",
+            "signing_p12_password",
+            "ca_certificate_path",
+            "public_base_url",
+        ):
             if name not in self.model_fields_set:
                 problems.append(f"{name} is required")
         if self.signing_p12_password.get_secret_value() == DEV_SIGNING_PASSWORD:

@@ -10,10 +10,10 @@ import asyncio
 import typer
 
 from services.registry.clients.service import SCOPES, CreatedClient, create_client
-from services.registry.settings import RegistrySettings
 from shared import migrate
 from shared.db import make_engine, make_sessionmaker
 from shared.devdb import resolve_database_url
+from shared.settings import database_url_from_env
 
 app = typer.Typer(help="Movements registry administration.", no_args_is_help=True)
 clients = typer.Typer(
@@ -23,7 +23,7 @@ app.add_typer(clients, name="clients")
 
 
 def database_url() -> str:
-    return resolve_database_url(RegistrySettings().database_url, "registry")
+    return resolve_database_url(database_url_from_env("REGISTRY_"), "registry")
 
 
 @app.command("migrate")

@@ -19,6 +19,7 @@ PRODUCTION = {
     "signing_p12_path": Path("/run/secrets/signer.p12"),
     "signing_p12_password": "s3cret",
     "ca_certificate_path": Path("/run/secrets/ca.pem"),
+    "public_base_url": "https://certificados.migracion.gob.ec",
 }
 
 
@@ -43,6 +44,7 @@ def test_production_accepts_a_complete_configuration() -> None:
         ({"ca_certificate_path": None}, "ca_certificate_path"),
         ({"signing_p12_password": "development"}, "placeholder"),
         ({"require_signed_oficio": True}, "oficio_trust_roots_path"),
+        ({"public_base_url": None}, "public_base_url"),
     ],
 )
 def test_production_refuses(change: dict[str, object], complaint: str) -> None:
@@ -64,3 +66,14 @@ def test_migrations_are_reversible(pg_server: str) -> None:
         migrate.upgrade("issuer", url)
         migrate.downgrade("issuer", url, "base")
         migrate.upgrade("issuer", url)
+
+
+def test_the_cli_needs_only_the_database_url_in_production(monkeypatch) -> None:
+    """Migration jobs hold no signing keys or registry token."""
+    from shared.settings import database_url_from_env
+
+    monkeypatch.setenv("ISSUER_ENVIRONMENT", "production")
+    monkeypatch.setenv("ISSUER_DATABASE_URL", "postgresql://issuer@db/issuer")
+    with pytest.raises(ValidationError):
+        IssuerSettings()
+    assert database_url_from_env("ISSUER_") == "postgresql://issuer@db/issuer"
