@@ -19,9 +19,9 @@ import time
 import httpx
 
 from services.devstack_credentials import CREDENTIALS, ensure_credentials
-from services.registry.settings import RegistrySettings
 from shared import migrate
 from shared.devdb import DATA_DIR, resolve_database_url
+from shared.settings import database_url_from_env
 
 log = logging.getLogger("devstack")
 
@@ -39,8 +39,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     DATA_DIR.mkdir(exist_ok=True)
     _step("starting PostgreSQL" + ("" if _external() else " (embedded, data in .data/postgres)"))
-    registry_url = resolve_database_url(RegistrySettings().database_url, "registry")
-    issuer_url = resolve_database_url(os.environ.get("ISSUER_DATABASE_URL", ""), "issuer")
+    registry_url = resolve_database_url(database_url_from_env("REGISTRY_"), "registry")
+    issuer_url = resolve_database_url(database_url_from_env("ISSUER_"), "issuer")
 
     _step("applying migrations")
     migrate.upgrade("registry", registry_url)
@@ -95,7 +95,7 @@ def main() -> None:
 
 
 def _external() -> bool:
-    return bool(os.environ.get("REGISTRY_DATABASE_URL") and os.environ.get("ISSUER_DATABASE_URL"))
+    return bool(database_url_from_env("REGISTRY_") and database_url_from_env("ISSUER_"))
 
 
 def _serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
