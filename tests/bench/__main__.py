@@ -30,6 +30,7 @@ SINGLE = int(os.environ.get("BENCH_SINGLE_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 BATCHES = int(os.environ.get("BENCH_BATCHES", "6"))
 SEARCHES = int(os.environ.get("BENCH_SEARCHES", "1000"))
+CERTIFICATES = int(os.environ.get("BENCH_CERTIFICATES", "40"))
 OUT = Path(".data/bench/results.json")
 
 
@@ -126,6 +127,25 @@ async def scenarios(
     return pairs
 
 
+def issuer_scenario(
+    server: str, registry_db: str, registry: str, terminal: str
+) -> tuple[Result, Result]:
+    from tests.bench import issuer
+
+    with scratch_database(server, "bench_issuer") as issuer_url:
+        migrate.upgrade("issuer", issuer_url)
+        authority = asyncio.run(issuer.authority_token(issuer_url))
+        reader = asyncio.run(_token(registry_db, "history:read"))
+        env = {"ISSUER_DATABASE_URL": issuer_url, "ISSUER_REGISTRY_URL": registry,
+               "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "WARNING"}  # fmt: skip
+        print(f"==> certificates: {CERTIFICATES} requests, 4 in flight", flush=True)
+        with uvicorn_server("services.issuer.app:main_app", env) as issuer_base:
+            ours = asyncio.run(
+                issuer.issue(registry, issuer_base, terminal, authority, CERTIFICATES)
+            )
+        return ours, issuer.bare_render_and_sign(CERTIFICATES)
+
+
 def report(pairs: list[tuple[Result, Result]]) -> list[dict]:
     rows = []
     print()
@@ -160,13 +180,11 @@ def main() -> None:
         migrate.upgrade("registry", registry_url)
         token = asyncio.run(_token(registry_url, "movements:write"))
         reader = asyncio.run(_token(registry_url, "history:read"))
-        plain = registry_url.replace("postgresql+asyncpg://", "postgresql://")
         with uvicorn_server("services.registry.app:main_app",
                             {"REGISTRY_DATABASE_URL": registry_url, "REGISTRY_LOG_LEVEL": "WARNING"}) as registry, \
-                uvicorn_server("tests.bench.bare_app:create_app",
-                               {"BARE_DATABASE_URL": bare_url.replace("postgresql+asyncpg://", "postgresql://")}) as bare:  # fmt: skip
-            del plain
+                uvicorn_server("tests.bench.bare_app:create_app", {"BARE_DATABASE_URL": bare_url}) as bare:  # fmt: skip
             pairs = asyncio.run(scenarios(registry, bare, token, reader))
+            pairs.append(issuer_scenario(server, registry_url, registry, token))
     rows = report(pairs)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
