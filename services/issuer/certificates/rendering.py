@@ -23,6 +23,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import BaseDocTemplate, Flowable
 
 from services.issuer.certificates import rendering_layout as layout
+from services.issuer.certificates import rendering_page as page
 
 DEFAULT_TIMEZONE: Final = "America/Guayaquil"
 TITLE: Final = "CERTIFICADO DE MOVIMIENTOS MIGRATORIOS"
@@ -245,7 +246,7 @@ def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_T
     tz = ZoneInfo(timezone)
     tz_label = _TIMEZONE_LABELS.get(timezone, f"hora local ({timezone})")
 
-    furniture = layout.PageFurniture(
+    furniture = page.PageFurniture(
         footer_main=(
             f"Certificado N.º {content.number} · Código de verificación: "
             f"{content.verification_code}"
@@ -262,7 +263,7 @@ def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_T
     doc = BaseDocTemplate(
         buffer,
         pagesize=A4,
-        pageTemplates=layout.page_templates(furniture),
+        pageTemplates=page.page_templates(furniture),
         title=f"Certificado de movimientos migratorios {content.number}",
         author=content.issuer_name,
         subject=(
@@ -278,7 +279,7 @@ def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_T
     )
     doc.build(
         _story(content, tz, tz_label),
-        canvasmaker=partial(layout.NumberedCanvas, creation_date=_pdf_date(content.issued_at, tz)),
+        canvasmaker=partial(page.NumberedCanvas, creation_date=_pdf_date(content.issued_at, tz)),
     )
     return buffer.getvalue()
 
