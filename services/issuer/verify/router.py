@@ -3,9 +3,15 @@
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from services.issuer.certificates.codes import normalise_verification_code
 from services.issuer.deps import KeysDep
 from services.issuer.verify import service
-from services.issuer.verify.html import render_verification_page
+from services.issuer.verify.html import (
+    PageContext,
+    render_not_found_page,
+    render_verification_page,
+)
+from services.issuer.verify.page_parts import content_security_policy
 from services.issuer.verify.schemas import PdfCheckOut, VerificationOut
 from shared.db import SessionDep
 from shared.errors import FieldError, InvalidInput, Problem, ProblemSchema
@@ -26,26 +32,64 @@ class UnsupportedMediaType(Problem):
     response_model=VerificationOut,
     responses={
         200: {"content": {"text/html": {}}, "description": "JSON, or HTML for browsers"},
-        404: {"model": ProblemSchema, "description": "No certificate has that code"},
+        404: {
+            "model": ProblemSchema,
+            "content": {"text/html": {}},
+            "description": "No certificate has that code (an HTML page for browsers)",
+        },
     },
 )
 async def verify_code(
-    verification_code: str, request: Request, session: SessionDep
+    verification_code: str, request: Request, response: Response, session: SessionDep
 ) -> VerificationOut | HTMLResponse:
     """Check a certificate by the verification code printed on it (public, no token).
 
     Answers JSON by default and an HTML page (Spanish) when the client prefers
-    `text/html`, as a phone's browser does after scanning the certificate's QR code.
-    The subject is masked; movements and full identity numbers are never shown. Codes
-    are case-insensitive and may be typed without dashes.
+    `text/html`, as a phone's browser does after scanning the certificate's QR code;
+    an unknown code is then a Spanish 404 page rather than problem+json. The subject is
+    masked; movements and full identity numbers are never shown. Codes are
+    case-insensitive and may be typed without dashes.
     """
-    verification = await service.verification(session, verification_code)
-    if prefers_html(request.headers.get("accept", "")):
-        return HTMLResponse(
-            render_verification_page(verification),
-            headers={"Cache-Control": "no-store", "Vary": "Accept"},
-        )
+    wants_html = prefers_html(request.headers.get("accept", ""))
+    try:
+        verification = await service.verification(session, verification_code)
+    except service.VerificationCodeNotFound as missing:
+        if not wants_html:
+            missing.headers["Vary"] = "Accept"
+            raise
+        context = _page_context(request)
+        return _html_page(render_not_found_page(verification_code, context=context), context, 404)
+    if wants_html:
+        context = _page_context(request)
+        code = normalise_verification_code(verification_code) or verification_code
+        page = render_verification_page(verification, code=code, context=context)
+        return _html_page(page, context)
+    # The same URL answers HTML or JSON: caches must key on Accept.
+    response.headers["Vary"] = "Accept"
     return verification
+
+
+def _page_context(request: Request) -> PageContext:
+    # Paths only (with any root_path): behind a proxy the Host we see may be internal.
+    return PageContext(
+        check_pdf_url=request.url_for("verify_pdf").path,
+        ca_url=request.url_for("signing_certificates").path,
+    )
+
+
+def _html_page(page: str, context: PageContext, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={
+            "Content-Security-Policy": content_security_policy(context.nonce),
+            "Cache-Control": "no-store",
+            "Vary": "Accept",
+            # The URL carries the verification code: never hand it to another site.
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.post(
