@@ -64,6 +64,24 @@ async def test_verify_by_code_json(
     assert issued["cedula"] not in response.text
 
 
+async def test_verify_shows_the_authority_as_printed_even_after_a_rename(
+    issuer: AsyncClient,
+    issued: dict[str, Any],
+    authorities: Authorities,
+    issuer_session: AsyncSession,
+) -> None:
+    from services.issuer.models import Authority
+
+    await issuer_session.execute(
+        update(Authority)
+        .where(Authority.name == authorities.fiscalia.name)
+        .values(name="Fiscalía renombrada")
+    )
+    await issuer_session.flush()
+    body = (await issuer.get(issued["verify_url"])).json()
+    assert body["authority"] == authorities.fiscalia.name
+
+
 async def test_verify_by_code_html_for_browsers(
     issuer: AsyncClient, issued: dict[str, Any]
 ) -> None:

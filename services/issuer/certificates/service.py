@@ -133,6 +133,7 @@ class CertificateIssuer:
                 verification_code=verification_code,
                 issued_at=issued_at,
                 subject_name=content.subject_full_name,
+                authority_name=content.authority_name,
                 movement_count=len(movements),
                 sha256=hashlib.sha256(signed).hexdigest(),
                 pdf=signed,

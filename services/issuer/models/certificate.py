@@ -39,6 +39,9 @@ class Certificate(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The name printed on the certificate (the registry's, else the oficio's), for /v1/verify.
     subject_name: Mapped[str] = mapped_column(Text)
+    # The requesting authority as printed: /v1/verify must match the signed document even
+    # after the authority is renamed.
+    authority_name: Mapped[str] = mapped_column(Text)
     movement_count: Mapped[int] = mapped_column(Integer)
     # Of the signed PDF's exact bytes: POST /v1/verify looks certificates up by it.
     sha256: Mapped[str] = mapped_column(Text, unique=True)

@@ -24,6 +24,11 @@ from services.issuer.verify.schemas import (
 from shared.errors import NotFound
 from shared.logging import mask
 
+# POST /v1/verify is public and each check is CPU-bound pyHanko work on untrusted bytes:
+# at most two at a time, so a burst of uploads queues instead of taking every worker
+# thread and the CPU from certificate issuance.
+PUBLIC_SIGNATURE_CHECKS = anyio.CapacityLimiter(2)
+
 
 class VerificationCodeNotFound(NotFound):
     type_slug = "verification-code-not-found"
@@ -55,12 +60,12 @@ async def verification(session: AsyncSession, code: str) -> VerificationOut:
         found = await CertificateRepository(session).by_verification_code(normalised)
     if found is None:
         raise VerificationCodeNotFound(f"No certificate has the verification code {code!r}.")
-    certificate, certificate_request, authority = found
+    certificate, certificate_request, _authority = found
     return VerificationOut(
         status=status_of(certificate),
         number=certificate.number,
         issued_at=certificate.issued_at,
-        authority=authority.name,
+        authority=certificate.authority_name,
         oficio_number=certificate_request.oficio_number,
         subject=MaskedSubject(
             full_name=mask_name(certificate.subject_name),
@@ -78,7 +83,8 @@ async def check_pdf(
     certificate = await CertificateRepository(session).by_sha256(hashlib.sha256(pdf).hexdigest())
     # Checked even without a match: it tells a forged or altered copy from a foreign file.
     signature = await anyio.to_thread.run_sync(
-        partial(validate_signed_pdf, pdf, list(ca_certificates), require_certification=True)
+        partial(validate_signed_pdf, pdf, list(ca_certificates), require_certification=True),
+        limiter=PUBLIC_SIGNATURE_CHECKS,
     )
     return PdfCheckOut(
         match=certificate is not None,
