@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import Request
@@ -27,7 +27,6 @@ class Principal:
     scopes: frozenset[str]
     # The issuer ties every token to one competent authority.
     authority_id: UUID | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *any_of: str) -> None:
         if self.scopes.intersection(any_of):

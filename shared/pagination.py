@@ -15,6 +15,13 @@ def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this service issued.",
+        errors=[FieldError("CURSOR_INVALID", "cursor", "Pass next_cursor back unchanged.")],
+    )
+
+
 def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -22,8 +29,5 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         value = None
     if not isinstance(value, dict):
-        raise InvalidInput(
-            "The cursor is not one this service issued.",
-            errors=[FieldError("CURSOR_INVALID", "cursor", "Pass next_cursor back unchanged.")],
-        )
+        raise invalid_cursor()
     return value

@@ -69,7 +69,7 @@ async def registry_session(registry_connection: AsyncConnection) -> AsyncIterato
 async def _client_for(app, engine: AsyncEngine) -> AsyncClient:  # type: ignore[no-untyped-def]
     app.state.engine = engine
     async with app.state.sessionmaker() as session:
-        CONTROL_POINTS._loaded_at = float("-inf")
+        CONTROL_POINTS.invalidate()
         await CONTROL_POINTS.refresh_if_stale(session)
     return AsyncClient(transport=ASGITransport(app=app), base_url="http://registry.test")
 

@@ -16,7 +16,6 @@ MOVEMENTS = Counter(
     ["outcome", "direction", "control_point"],
 )
 ANOMALIES = Counter("registry_anomalies_total", "Anomalies flagged on new movements.", ["anomaly"])
-REJECTED = Counter("registry_movements_rejected_total", "Movements rejected by validation.")
 BATCH_SIZE = Histogram(
     "registry_batch_size", "Items per batch upload.", buckets=(1, 10, 50, 100, 250, 500, 1000)
 )

@@ -313,3 +313,17 @@ async def test_annulled_movements_stay_in_history_with_their_annulment(
     assert (await registry.post(missing, json=body, headers=tokens.supervisor)).status_code == 404
     page = await search(registry, tokens, {"national_id": cedula})
     assert page["movements"][0]["annulment"]["reference"] == "MEMO-2025-77"
+
+
+async def test_a_decodable_cursor_with_foreign_contents_is_422(
+    registry: AsyncClient, tokens: Tokens
+) -> None:
+    from shared.pagination import encode_cursor
+
+    body = {
+        "identity": {"national_id": "1710034065"}, "purpose": "CERTIFICATE", "reference": "R",
+        "cursor": encode_cursor({"t": "not a time", "id": "x"}),
+    }  # fmt: skip
+    response = await registry.post("/v1/history/search", json=body, headers=tokens.reader)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "CURSOR_INVALID"

@@ -176,14 +176,14 @@ async def test_inactive_control_point_is_rejected(
         text("UPDATE control_points SET active = false WHERE code = 'LAND-JIMBURA'")
     )
     await registry_session.flush()
-    CONTROL_POINTS._loaded_at = float("-inf")
+    CONTROL_POINTS.invalidate()
     await CONTROL_POINTS.refresh_if_stale(registry_session)
     try:
         status, problem = await post(registry, tokens, movement(control_point="LAND-JIMBURA"))
         assert status == 422
         assert codes(problem) == {"CONTROL_POINT_INACTIVE"}
     finally:
-        CONTROL_POINTS._loaded_at = float("-inf")
+        CONTROL_POINTS.invalidate()
 
 
 async def test_ecuadorian_id_card_as_document_must_be_a_cedula(

@@ -30,6 +30,10 @@ class ControlPointCatalog:
         self._active = frozenset(code for code, active in rows if active)
         self._loaded_at = time.monotonic()
 
+    def invalidate(self) -> None:
+        """Reload on the next refresh (after a migration changed the list, or in tests)."""
+        self._loaded_at = float("-inf")
+
     def problem(self, code: str) -> str | None:
         """None when the code is usable, else why not."""
         if code in self._active:

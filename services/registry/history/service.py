@@ -14,7 +14,7 @@ from services.registry.history.schemas import HistoryPage, HistorySearch, Person
 from services.registry.movements.schemas import MovementOut
 from shared.errors import NotFound
 from shared.identity import IdentityQuery
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 
 ECUADOR = ZoneInfo("America/Guayaquil")
 _BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
@@ -46,8 +46,8 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
         try:
             after_ts = datetime.fromisoformat(position["t"])
             after_id = UUID(position["id"])
-        except (KeyError, TypeError, ValueError):
-            decode_cursor("")  # raises the same CURSOR_INVALID problem
+        except (KeyError, TypeError, ValueError) as exc:
+            raise invalid_cursor() from exc
     rows = await repository.history_page(
         session,
         identifier=identifier_for(query.identity),
