@@ -57,7 +57,10 @@ def main() -> None:
     CREDENTIALS.write_text(json.dumps(credentials.public, indent=2) + "\n")
     CREDENTIALS.chmod(0o600)
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Per-token limits are off on a developer's stack (load tests, demo batches) unless
+    # set; public per-address limits stay on, as in production.
+    per_token_off = {"REGISTRY_RATE_LIMIT_PER_TOKEN": "off", "ISSUER_RATE_LIMIT_PER_TOKEN": "off"}
+    env = {**per_token_off, **os.environ, "PYTHONUNBUFFERED": "1"}
     registry_env = {**env, "REGISTRY_DATABASE_URL": registry_url}
     issuer_env = {
         **env,

@@ -16,8 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.issuer.authorities.service import create_authority, create_token
-from services.issuer.models import Authority, AuthorityToken
+from services.issuer.authorities.service import (
+    create_authority,
+    create_staff_token,
+    create_token,
+)
+from services.issuer.models import Authority, AuthorityToken, StaffToken
 from services.issuer.signing import (
     create_ca,
     create_development_pki,
@@ -41,8 +45,9 @@ REGISTRY_CLIENTS = {
 AUTHORITIES = {
     "authority": ("Fiscalía Provincial de Pichincha", "PROSECUTOR_OFFICE", "certificates:request"),
     "second_authority": ("Unidad Judicial Penal de Quito", "JUDICIAL_UNIT", "certificates:request"),
-    "issuer_admin": ("Subsecretaría de Migración — administración", "OTHER_COMPETENT", "admin"),
 }
+# Staff tokens (admin) are their own kind: no authority can hold one.
+ISSUER_STAFF = {"issuer_admin": "Subsecretaría de Migración — administración"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def _reuse(registry_url: str, issuer_url: str) -> dict[str, str] | None:
         tokens = dict(json.loads(CREDENTIALS.read_text())["tokens"])
     except (ValueError, KeyError, TypeError):
         return None
-    if set(tokens) != set(REGISTRY_CLIENTS) | set(AUTHORITIES):
+    if set(tokens) != set(REGISTRY_CLIENTS) | set(AUTHORITIES) | set(ISSUER_STAFF):
         return None
     known = asyncio.run(_known(registry_url, issuer_url, tokens))
     return tokens if known else None
@@ -113,9 +118,15 @@ async def _known(registry_url: str, issuer_url: str, tokens: dict[str, str]) -> 
         async with make_sessionmaker(issuer)() as session:
             hashes = [hash_token(tokens[k]) for k in AUTHORITIES]
             found = await session.scalars(
-                select(AuthorityToken.id).where(AuthorityToken.token_hash.in_(hashes))
+                select(AuthorityToken.id).where(
+                    AuthorityToken.token_hash.in_(hashes), AuthorityToken.active
+                )
             )
-            return len(found.all()) == len(hashes)
+            staff_hashes = [hash_token(tokens[k]) for k in ISSUER_STAFF]
+            staff = await session.scalars(
+                select(StaffToken.id).where(StaffToken.token_hash.in_(staff_hashes))
+            )
+            return len(found.all()) == len(hashes) and len(staff.all()) == len(staff_hashes)
     finally:
         await registry.dispose()
         await issuer.dispose()
@@ -132,6 +143,8 @@ async def _create(registry_url: str, issuer_url: str) -> dict[str, str]:
         async with make_sessionmaker(issuer)() as session, session.begin():
             for key, (name, kind, scopes) in AUTHORITIES.items():
                 tokens[key] = await _authority_token(session, name, kind, scopes)
+            for key, name in ISSUER_STAFF.items():
+                tokens[key] = (await create_staff_token(session, name=name)).token
     finally:
         await registry.dispose()
         await issuer.dispose()

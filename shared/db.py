@@ -11,6 +11,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
@@ -79,6 +81,41 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # FastAPI's default ("request") the commit runs after the client has its 201, so a failed
 # commit would lose a movement the terminal was told is stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+_CONNECTION_LOST = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin or crash shutdown
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database cannot be reached", not "this request is wrong".
+
+    Walks the chain of causes: SQLAlchemy wraps the driver's error, which may wrap the
+    socket's.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _CONNECTION_LOST):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
+    return False
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

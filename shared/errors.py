@@ -14,10 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from shared.request_id import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://migracion.gob.ec/problems/"
@@ -110,14 +108,40 @@ class PayloadTooLarge(Problem):
     title = "Request body too large"
 
 
-class ProblemSchema(BaseModel):
-    """Documents the problem+json shape in OpenAPI."""
+class TooManyRequests(Problem):
+    status = 429
+    type_slug = "too-many-requests"
+    title = "Too many requests"
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str | None]] | None = None
+
+class ServiceUnavailable(Problem):
+    status = 503
+    type_slug = "service-unavailable"
+    title = "Temporarily unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class FieldErrorSchema(BaseModel):
+    """One failed rule."""
+
+    code: str = Field(description="Machine-readable rule code, e.g. `INVALID_CHARACTERS`.")
+    field: str | None = Field(description="Dotted path of the field, or null for the body.")
+    message: str = Field(description="Human-readable explanation (English).")
+
+
+class ProblemSchema(BaseModel):
+    """RFC 9457 problem details, as every error of both services is reported."""
+
+    type: str = Field(description="URI naming the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request.")
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[FieldErrorSchema] | None = Field(
+        default=None, description="For input errors: every failed rule, one entry each."
+    )
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
@@ -163,6 +187,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body it could not decode (not UTF-8, broken framing).
+            return problem_response(malformed_body(), request)
+        if exc.status_code == 413:
+            return problem_response(PayloadTooLarge(str(exc.detail)), request)
         problem = Problem(str(exc.detail))
         problem.status = exc.status_code
         problem.title = str(exc.detail)
@@ -170,11 +199,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem.headers = dict(exc.headers or {})
         return problem_response(problem, request)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"request_id": current_request_id()})
-        problem = Problem("An unexpected error occurred; quote the X-Request-ID when reporting it.")
-        problem.status = 500
-        problem.title = "Internal server error"
-        problem.type_slug = "internal-error"
-        return problem_response(problem, request)
+
+def malformed_body() -> InvalidInput:
+    return InvalidInput(
+        "The body could not be decoded: send UTF-8 JSON.",
+        errors=[FieldError("MALFORMED_BODY", None, "the body is not valid UTF-8 JSON")],
+    )
+
+
+def internal_error() -> Problem:
+    problem = Problem("An unexpected error occurred; quote the X-Request-ID when reporting it.")
+    problem.status = 500
+    problem.title = "Internal server error"
+    problem.type_slug = "internal-error"
+    return problem

@@ -6,9 +6,11 @@ import re
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, model_validator
 from pydantic_core import PydanticCustomError
 from stdnum.ec import ci
+
+from shared.validation import InputModel
 
 DocumentType = Literal["PASSPORT", "NATIONAL_ID", "TRAVEL_DOCUMENT", "OTHER"]
 
@@ -62,10 +64,8 @@ def is_valid_cedula(value: str) -> bool:
     return bool(ci.is_valid(value))
 
 
-class IdentityQuery(BaseModel):
+class IdentityQuery(InputModel):
     """Either ``{"national_id"}`` or ``{"document_type", "document_number", "issuing_country"}``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     national_id: Cedula | None = None
     document_type: DocumentType | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,33 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="413 beyond this.")
+    rate_limit_per_token: str = Field(
+        default="1200/minute",
+        description="Requests per token on authenticated routes ('limits' notation, or off).",
+    )
+    rate_limit_public: str = Field(
+        default="120/minute",
+        description="Requests per client address on public routes that do work, or off.",
+    )
+    rate_limit_storage: str = Field(
+        default="async+memory://",
+        description="Where counters live; memory is per process (see docs/reliability.md).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses/networks whose X-Forwarded-For is believed.",
+    )
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="A revoked token stops working within this."
+    )
+
+    @field_validator("rate_limit_per_token", "rate_limit_public")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        from shared.rate_limit import parse_limit
+
+        parse_limit(value)  # ValueError names what is wrong
+        return value
 
     @model_validator(mode="after")
     def _production_needs_a_database(self) -> ServiceSettings:

@@ -1,48 +1,39 @@
-"""What every service app has: middleware, problem handlers, health and metrics."""
+"""What every service app has: middleware, problem handlers, auth, health and metrics."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncEngine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from shared.auth import TokenCache, TokenLookup, _public_rate_limit, literal_routes
 from shared.body_limit import BodySizeLimitMiddleware
+from shared.boundary import RequestBoundary
 from shared.db import database_reachable
 from shared.errors import install_problem_handlers
+from shared.openapi import install_openapi, public_rate_limited_routes
+from shared.rate_limit import RateLimits
 from shared.request_id import RequestIdMiddleware
+from shared.settings import ServiceSettings
 
-access_log = logging.getLogger("access")
 
-
-def install_common(app: FastAPI, *, max_body_bytes: int) -> None:
-    """Middleware order matters: the request id wraps everything so even 413s carry it."""
+def install_common(app: FastAPI, settings: ServiceSettings, *, token_lookup: TokenLookup) -> None:
+    """Middleware, outermost first: the proxy's client address, the request id (so even
+    a 413 carries it), the boundary (access log; no exception escapes), the body limit."""
     install_problem_handlers(app)
-
-    @app.middleware("http")
-    async def log_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # Paths carry only opaque ids; identity numbers travel in POST bodies.
-        access_log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
-        return response
-
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.state.tokens = TokenCache(token_lookup, ttl_seconds=settings.token_cache_seconds)
+    app.state.rate_limits = RateLimits(
+        per_token=settings.rate_limit_per_token,
+        per_address=settings.rate_limit_public,
+        storage_uri=settings.rate_limit_storage,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBoundary)
     app.add_middleware(RequestIdMiddleware)
+    if proxies := [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.get("/livez", tags=["health"], include_in_schema=True)
     async def livez() -> dict[str, str]:
@@ -55,9 +46,17 @@ def install_common(app: FastAPI, *, max_body_bytes: int) -> None:
         engine: AsyncEngine = request.app.state.engine
         if await database_reachable(engine):
             return JSONResponse({"status": "ok", "database": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"}, 503, headers={"Retry-After": "5"}
+        )
 
     Instrumentator(
         excluded_handlers=["/metrics", "/livez", "/readyz"],
         should_group_status_codes=False,
     ).instrument(app).expose(app, include_in_schema=False)
+
+
+def finish_routes(app: FastAPI) -> None:
+    """Call after every router is included."""
+    app.state.literal_routes = literal_routes(app.routes)
+    install_openapi(app, public_limited=public_rate_limited_routes(app, _public_rate_limit))

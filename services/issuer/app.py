@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.issuer.certificate_requests.router import router as certificate_requests_router
 from services.issuer.certificates.router import router as certificates_router
 from services.issuer.certificates.service import CertificateIssuer
+from services.issuer.deps import token_lookup
 from services.issuer.key_material import KeyMaterial, load_key_material
 from services.issuer.pending.worker import PendingWorker
 from services.issuer.registry_client import RegistryClient
@@ -23,7 +24,7 @@ from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
 from shared.db import make_engine, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import install_common
+from shared.web import finish_routes, install_common
 
 DESCRIPTION = """
 Issues the **Certificado de movimientos migratorios** that competent authorities
@@ -117,10 +118,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    install_common(app, max_body_bytes=settings.max_body_bytes)
+    install_common(app, settings, token_lookup=token_lookup(app.state))
     app.include_router(certificate_requests_router)
     app.include_router(certificates_router)
     app.include_router(verify_router)
+    finish_routes(app)
     return app
 
 

@@ -18,6 +18,7 @@ from services.issuer.authorities.service import (
     CreatedToken,
     UnknownAuthority,
     create_authority,
+    create_staff_token,
     create_token,
     deactivate_authority,
 )
@@ -35,10 +36,12 @@ _SCOPES_HELP = f"Comma-separated: {', '.join(SCOPES)}."
 app = typer.Typer(help="Certificate issuer administration.", no_args_is_help=True)
 keys = typer.Typer(help="Signing keys.", no_args_is_help=True)
 authorities = typer.Typer(help="Competent authorities.", no_args_is_help=True)
-tokens = typer.Typer(help="Extra tokens for an authority (e.g. an issuer admin).")
+tokens = typer.Typer(help="Extra tokens for an authority.")
+staff = typer.Typer(help="Tokens of the Subsecretaría's own staff (scope admin).")
 app.add_typer(keys, name="keys")
 app.add_typer(authorities, name="authorities")
 app.add_typer(tokens, name="tokens", no_args_is_help=True)
+app.add_typer(staff, name="staff", no_args_is_help=True)
 
 
 def database_url() -> str:
@@ -107,6 +110,16 @@ def tokens_create(
     except (ValueError, UnknownAuthority) as exc:
         raise typer.BadParameter(str(exc)) from exc
     _print_token(created)
+
+
+@staff.command("create")
+def staff_create(
+    name: str = typer.Option(..., help="Who holds it, e.g. 'Dirección de Control'."),
+) -> None:
+    """Create a staff token (scope admin: revoke certificates); prints it as the last line."""
+    created = _in_transaction(lambda session: create_staff_token(session, name=name))
+    typer.echo(f"staff token {created.token_id} '{created.name}' scopes=admin")
+    typer.echo(created.token)
 
 
 def _print_token(created: CreatedToken) -> None:

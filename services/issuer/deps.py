@@ -1,4 +1,8 @@
-"""Dependencies the issuer's routers share: session, calling authority, issuer, clock."""
+"""Dependencies the issuer's routers share: who is calling, the issuer, the clock.
+
+Each route declares its caller with an alias below; the declaration is checked
+before the request's body, path or query are read (shared.auth.GuardedRoute).
+"""
 
 from __future__ import annotations
 
@@ -7,45 +11,56 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import State
 
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.clock import today_in_ecuador
 from services.issuer.key_material import KeyMaterial
-from services.issuer.models import Authority, AuthorityToken
-from shared.auth import Principal, bearer_token, hash_token
+from services.issuer.models import Authority, AuthorityToken, StaffToken
+from shared.auth import Principal, TokenLookup, requires
 from shared.db import SessionDep
-from shared.errors import Unauthenticated
+
+AuthorityCaller = Annotated[Principal, requires("certificates:request")]
+IssuerAdmin = Annotated[Principal, requires("admin")]
 
 
-async def current_caller(request: Request, session: SessionDep) -> Principal:
-    token_hash = hash_token(bearer_token(request))
-    row = (
-        await session.execute(
-            select(AuthorityToken, Authority)
-            .join(Authority, Authority.id == AuthorityToken.authority_id)
-            .where(AuthorityToken.token_hash == token_hash, AuthorityToken.active)
-        )
-    ).first()
-    if row is None:
-        raise Unauthenticated("Unknown or revoked token.")
-    # A deactivated authority still authenticates: its requests are then rejected with
-    # AUTHORITY_INACTIVE, which tells its integrators what happened.
-    token, authority = row
-    return Principal(
-        client_id=token.id,
-        name=authority.name,
-        scopes=frozenset(token.scopes),
-        authority_id=authority.id,
-    )
+def token_lookup(state: State) -> TokenLookup:
+    """An authority's token, else a staff token (with ``state.sessionmaker``, which the
+    lifespan or a test sets). A deactivated authority still
+    authenticates: its requests are then rejected with AUTHORITY_INACTIVE, which tells
+    its integrators what happened."""
+
+    async def lookup(token_hash: str) -> Principal | None:
+        sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+        async with sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(AuthorityToken.id, AuthorityToken.scopes, Authority.id, Authority.name)
+                    .join(Authority, Authority.id == AuthorityToken.authority_id)
+                    .where(AuthorityToken.token_hash == token_hash, AuthorityToken.active)
+                )
+            ).first()
+            if row is not None:
+                token_id, scopes, authority_id, name = row
+                return Principal(token_id, name, frozenset(scopes), authority_id=authority_id)
+            staff = (
+                await session.execute(
+                    select(StaffToken.id, StaffToken.name, StaffToken.scopes).where(
+                        StaffToken.token_hash == token_hash, StaffToken.active
+                    )
+                )
+            ).first()
+        if staff is None:
+            return None
+        return Principal(staff.id, staff.name, frozenset(staff.scopes))
+
+    return lookup
 
 
-Caller = Annotated[Principal, Depends(current_caller)]
-
-
-async def calling_authority(session: SessionDep, caller: Caller) -> Authority:
-    # Already in the session's identity map (loaded with the token): no second query.
+async def calling_authority(session: SessionDep, caller: AuthorityCaller) -> Authority:
     authority = await session.get(Authority, caller.authority_id)
-    assert authority is not None
+    assert authority is not None  # only authorities' tokens carry certificates:request
     return authority
 
 

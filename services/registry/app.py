@@ -11,12 +11,13 @@ from fastapi import FastAPI
 
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.control_points.router import router as control_points_router
+from services.registry.deps import token_lookup
 from services.registry.history.router import router as history_router
 from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
 from shared.db import make_engine, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import install_common
+from shared.web import finish_routes, install_common
 
 DESCRIPTION = """
 Registry of every entry and exit at Ecuador's airports, seaports and land border
@@ -67,10 +68,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    install_common(app, max_body_bytes=settings.max_body_bytes)
+    install_common(app, settings, token_lookup=token_lookup(app.state))
     app.include_router(control_points_router)
     app.include_router(movements_router)
     app.include_router(history_router)
+    finish_routes(app)
     return app
 
 

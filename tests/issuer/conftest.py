@@ -40,7 +40,7 @@ from shared import migrate
 from shared.db import make_engine
 from shared.settings import Environment
 from tests.conftest import Tokens
-from tests.issuer.helpers import AuthorityCredentials, make_authority
+from tests.issuer.helpers import AuthorityCredentials, make_authority, make_staff
 from tests.support.postgres import scratch_database
 
 ISSUER_URL = "https://certificados.test"
@@ -230,7 +230,7 @@ async def _authorities(session: AsyncSession) -> Authorities:
     authorities = Authorities(
         fiscalia=await make_authority(session),
         juzgado=await make_authority(session, kind="JUDICIAL_UNIT"),
-        admin=await make_authority(session, kind="OTHER_COMPETENT", scopes="admin"),
+        admin=await make_staff(session),
     )
     await session.commit()
     return authorities

@@ -16,7 +16,7 @@ from httpx import AsyncClient
 from reportlab.pdfgen import canvas
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.issuer.authorities.service import create_authority
+from services.issuer.authorities.service import create_authority, create_staff_token
 from services.issuer.clock import today_in_ecuador
 from services.issuer.signing import SigningIdentity, sign_pdf
 from tests.support.factories import a_cedula, at, movement
@@ -33,6 +33,14 @@ class AuthorityCredentials:
     authority_id: uuid.UUID
     name: str
     headers: dict[str, str]
+
+
+async def make_staff(session: AsyncSession) -> AuthorityCredentials:
+    """A staff token (scope admin): not an authority, so its authority_id is a stand-in."""
+    created = await create_staff_token(session, name=f"Personal de pruebas {uuid.uuid4().hex[:8]}")
+    return AuthorityCredentials(
+        created.token_id, created.name, {"Authorization": f"Bearer {created.token}"}
+    )
 
 
 async def make_authority(

@@ -31,11 +31,7 @@ async def test_authorities_and_tokens(issuer_db_url: str, issuer_factory: Issuer
     )
     token = created[-1]
     assert token.startswith("iss_")
-    admin = (
-        await _issuer_cli(
-            issuer_db_url, "tokens", "create", "--authority", name, "--scopes", "admin"
-        )
-    )[-1]
+    admin = (await _issuer_cli(issuer_db_url, "staff", "create", "--name", "Control"))[-1]
     assert admin.startswith("iss_") and admin != token
 
     authority = {"Authorization": f"Bearer {token}"}
@@ -64,7 +60,9 @@ async def test_refuses_bad_input(issuer_db_url: str) -> None:
         ["authorities", "create", "--name", "X", "--kind", "EMBASSY"],
         ["authorities", "create", "--name", "X", "--kind", "COMPTROLLER", "--oficio-pattern", "("],
         ["authorities", "create", "--name", "X", "--kind", "COMPTROLLER", "--scopes", "root"],
-        ["tokens", "create", "--authority", "Nadie", "--scopes", "admin"],
+        ["tokens", "create", "--authority", "Nadie", "--scopes", "certificates:request"],
+        # An authority's token can never carry admin: staff tokens are another kind.
+        ["authorities", "create", "--name", "X", "--kind", "COMPTROLLER", "--scopes", "admin"],
         ["authorities", "deactivate", "--name", "Nadie"],
     ):
         result = await anyio.to_thread.run_sync(partial(runner.invoke, app, args, env=env))

@@ -9,10 +9,12 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.issuer.models import AUTHORITY_KINDS, Authority, AuthorityToken
+from services.issuer.models import AUTHORITY_KINDS, Authority, AuthorityToken, StaffToken
 from shared.auth import hash_token, new_token, parse_scopes
 
-SCOPES = ("certificates:request", "admin")
+# What an authority's token may carry. `admin` belongs to staff tokens only.
+SCOPES = ("certificates:request",)
+STAFF_SCOPES = ("admin",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,27 @@ async def deactivate_authority(session: AsyncSession, *, name: str) -> UUID:
     return authority_id
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedStaffToken:
+    token_id: UUID
+    name: str
+    token: str
+
+
+async def create_staff_token(session: AsyncSession, *, name: str) -> CreatedStaffToken:
+    """A token for the Subsecretaría's staff (scope ``admin``: revocations)."""
+    token = new_token("iss")
+    row = StaffToken(name=name.strip(), token_hash=hash_token(token), scopes=list(STAFF_SCOPES))
+    session.add(row)
+    await session.flush()
+    return CreatedStaffToken(token_id=row.id, name=row.name, token=token)
+
+
 async def _add_token(session: AsyncSession, authority: Authority, scopes: str) -> CreatedToken:
+    if "admin" in {s.strip() for s in scopes.split(",")}:
+        raise ValueError(
+            "an authority's token cannot carry admin; staff tokens come from `issuer staff create`"
+        )
     parsed = parse_scopes(scopes, allowed=SCOPES)
     token = new_token("iss")
     row = AuthorityToken(authority_id=authority.id, token_hash=hash_token(token), scopes=parsed)

@@ -14,14 +14,17 @@ from services.issuer.certificate_requests.schemas import (
     RuleError,
 )
 from services.issuer.certificates.service import CertificateIssuer
-from services.issuer.deps import Caller, CallingAuthority, IssuerDep, Today
+from services.issuer.deps import AuthorityCaller, CallingAuthority, IssuerDep, Today
 from services.issuer.models import Certificate, CertificateRequest
 from services.issuer.oficios.schemas import CertificateRequestIn
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import FieldError, InvalidInput, ProblemSchema, problem_response
 from shared.request_id import current_request_id
 
-router = APIRouter(prefix="/v1/certificate-requests", tags=["certificate requests"])
+router = APIRouter(
+    prefix="/v1/certificate-requests", tags=["certificate requests"], route_class=GuardedRoute
+)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},
@@ -55,7 +58,6 @@ async def request_certificate(
     body: CertificateRequestIn,
     request: Request,
     session: SessionDep,
-    caller: Caller,
     authority: CallingAuthority,
     issuer: IssuerDep,
     today: Today,
@@ -80,7 +82,6 @@ async def request_certificate(
     Malformed JSON, missing or unknown fields are plain 422s with pydantic codes and
     are not kept.
     """
-    caller.require("certificates:request")
     submission = await service.submit(
         session,
         body,
@@ -121,13 +122,12 @@ async def request_certificate(
     responses={404: {"model": ProblemSchema}, **_PROBLEMS},
 )
 async def get_certificate_request(
-    request_id: UUID, session: SessionDep, caller: Caller, issuer: IssuerDep
+    request_id: UUID, session: SessionDep, caller: AuthorityCaller, issuer: IssuerDep
 ) -> JSONResponse:
     """A request as it stands (scope `certificates:request`): `ISSUED` with its
     `certificate`, `PENDING` (waiting for the registry; `Retry-After` says when to look
     again) or `REJECTED` with the same `errors` the POST answered. Only the authority
     that sent the request sees it; to anyone else it does not exist (404)."""
-    caller.require("certificates:request")
     assert caller.authority_id is not None
     stored, certificate = await service.get_owned(
         session, request_id, authority_id=caller.authority_id

@@ -4,11 +4,12 @@ from fastapi import APIRouter, Response
 
 from services.issuer.certificates import service
 from services.issuer.certificates.schemas import RevocationIn, RevocationOut
-from services.issuer.deps import Caller
+from services.issuer.deps import AuthorityCaller, IssuerAdmin
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
-router = APIRouter(prefix="/v1/certificates", tags=["certificates"])
+router = APIRouter(prefix="/v1/certificates", tags=["certificates"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},
@@ -26,7 +27,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     },
 )
 async def download_certificate(
-    certificate_id: UUID, session: SessionDep, caller: Caller
+    certificate_id: UUID, session: SessionDep, caller: AuthorityCaller
 ) -> Response:
     """The signed certificate PDF (scope `certificates:request`), for the authority that
     requested it only; to anyone else it does not exist (404).
@@ -34,7 +35,6 @@ async def download_certificate(
     The PDF carries a certifying PAdES signature (no changes allowed): validate it against
     the CA from `GET /v1/signing-certificates`, or send it to `POST /v1/verify`.
     """
-    caller.require("certificates:request")
     assert caller.authority_id is not None
     number, pdf = await service.owned_pdf(session, certificate_id, authority_id=caller.authority_id)
     return Response(
@@ -54,7 +54,7 @@ async def download_certificate(
     responses={409: {"model": ProblemSchema, "description": "Already revoked"}, **_PROBLEMS},
 )
 async def revoke_certificate(
-    certificate_id: UUID, body: RevocationIn, session: SessionDep, caller: Caller
+    certificate_id: UUID, body: RevocationIn, session: SessionDep, caller: IssuerAdmin
 ) -> RevocationOut:
     """Revoke a certificate issued in error (scope `admin`).
 
@@ -62,7 +62,6 @@ async def revoke_certificate(
     `GET /v1/verify/{code}` and `POST /v1/verify` report it as `REVOKED`. Revocation is
     final: revoking again answers 409.
     """
-    caller.require("admin")
     revoked = await service.revoke(
         session, certificate_id, reason=body.reason, revoked_by=caller.client_id
     )

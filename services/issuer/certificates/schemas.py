@@ -4,12 +4,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
+
+from shared.validation import InputModel
 
 
-class RevocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RevocationIn(InputModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 

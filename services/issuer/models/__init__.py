@@ -6,6 +6,7 @@ from services.issuer.models.base import Base
 from services.issuer.models.certificate import Certificate
 from services.issuer.models.certificate_counter import CertificateCounter
 from services.issuer.models.certificate_request import REQUEST_STATUSES, CertificateRequest
+from services.issuer.models.staff_token import StaffToken
 
 __all__ = [
     "AUTHORITY_KINDS",
@@ -16,4 +17,5 @@ __all__ = [
     "Certificate",
     "CertificateCounter",
     "CertificateRequest",
+    "StaffToken",
 ]

@@ -1,7 +1,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Boolean, DateTime, ForeignKey, Text, func, text
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, ForeignKey, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.issuer.models.base import Base
@@ -11,6 +11,10 @@ class AuthorityToken(Base):
     """A bearer token of one authority's system; only its SHA-256 is kept."""
 
     __tablename__ = "authority_tokens"
+    # An authority's token requests certificates, nothing more: `admin` is staff-only.
+    __table_args__ = (
+        CheckConstraint("scopes <@ ARRAY['certificates:request']::text[]", name="authority_scopes"),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
     authority_id: Mapped[UUID] = mapped_column(ForeignKey("authorities.id"), index=True)

@@ -48,4 +48,4 @@ class Certificate(Base):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revocation_reason: Mapped[str | None] = mapped_column(Text)
-    revoked_by: Mapped[UUID | None] = mapped_column(ForeignKey("authority_tokens.id"))
+    revoked_by: Mapped[UUID | None] = mapped_column(ForeignKey("staff_tokens.id"))

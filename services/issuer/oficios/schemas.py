@@ -13,7 +13,9 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from shared.validation import InputModel
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
@@ -21,8 +23,7 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
 IDENTITY_FIELDS = ("national_id", "document_type", "document_number", "issuing_country")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+Strict = InputModel
 
 
 class OficioIn(Strict):

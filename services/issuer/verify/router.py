@@ -13,10 +13,11 @@ from services.issuer.verify.html import (
 )
 from services.issuer.verify.page_parts import content_security_policy
 from services.issuer.verify.schemas import PdfCheckOut, VerificationOut
+from shared.auth import GuardedRoute, PublicRateLimited
 from shared.db import SessionDep
 from shared.errors import FieldError, InvalidInput, Problem, ProblemSchema
 
-router = APIRouter(tags=["verification (public)"])
+router = APIRouter(tags=["verification (public)"], route_class=GuardedRoute)
 
 _PDF_TYPES = ("application/pdf", "application/octet-stream")
 
@@ -30,6 +31,7 @@ class UnsupportedMediaType(Problem):
 @router.get(
     "/v1/verify/{verification_code}",
     response_model=VerificationOut,
+    dependencies=[PublicRateLimited],
     responses={
         200: {"content": {"text/html": {}}, "description": "JSON, or HTML for browsers"},
         404: {
@@ -95,6 +97,7 @@ def _html_page(page: str, context: PageContext, status_code: int = 200) -> HTMLR
 @router.post(
     "/v1/verify",
     response_model=PdfCheckOut,
+    dependencies=[PublicRateLimited],
     openapi_extra={
         "requestBody": {
             "required": True,

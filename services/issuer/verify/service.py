@@ -21,13 +21,15 @@ from services.issuer.verify.schemas import (
     PdfCheckOut,
     VerificationOut,
 )
-from shared.errors import NotFound
+from shared.errors import NotFound, ServiceUnavailable
 from shared.logging import mask
 
 # POST /v1/verify is public and each check is CPU-bound pyHanko work on untrusted bytes:
 # at most two at a time, so a burst of uploads queues instead of taking every worker
-# thread and the CPU from certificate issuance.
+# thread and the CPU from certificate issuance; and at most a few waiting, so a flood
+# is told to come back (503) instead of piling up requests and their bodies in memory.
 PUBLIC_SIGNATURE_CHECKS = anyio.CapacityLimiter(2)
+MAX_WAITING_CHECKS = 8
 
 
 class VerificationCodeNotFound(NotFound):
@@ -80,12 +82,16 @@ async def verification(session: AsyncSession, code: str) -> VerificationOut:
 async def check_pdf(
     session: AsyncSession, pdf: bytes, *, ca_certificates: Sequence[x509.Certificate]
 ) -> PdfCheckOut:
-    certificate = await CertificateRepository(session).by_sha256(hashlib.sha256(pdf).hexdigest())
-    # Checked even without a match: it tells a forged or altered copy from a foreign file.
+    if PUBLIC_SIGNATURE_CHECKS.statistics().tasks_waiting >= MAX_WAITING_CHECKS:
+        raise ServiceUnavailable("Too many PDFs are being checked; try again.", retry_after=2)
+    # The CPU work first, with no database connection held: uploads waiting for a slot
+    # must not starve the other endpoints of connections. Checked even without a match:
+    # it tells a forged or altered copy from a foreign file.
     signature = await anyio.to_thread.run_sync(
         partial(validate_signed_pdf, pdf, list(ca_certificates), require_certification=True),
         limiter=PUBLIC_SIGNATURE_CHECKS,
     )
+    certificate = await CertificateRepository(session).by_sha256(hashlib.sha256(pdf).hexdigest())
     return PdfCheckOut(
         match=certificate is not None,
         status=status_of(certificate) if certificate else None,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.models import ApiClient
 from shared.auth import hash_token, new_token, parse_scopes
 
-SCOPES = ("movements:write", "history:read", "movements:correct", "admin")
+SCOPES = ("movements:write", "history:read", "movements:correct", "audit:read", "admin")
 
 
 @dataclass(frozen=True, slots=True)

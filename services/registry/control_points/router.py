@@ -4,8 +4,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from services.registry.deps import Caller
+from services.registry.deps import AnyClient
 from services.registry.models import ControlPoint
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 
 
@@ -21,11 +22,11 @@ class ControlPointList(BaseModel):
     items: list[ControlPointOut]
 
 
-router = APIRouter(prefix="/v1/control-points", tags=["control points"])
+router = APIRouter(prefix="/v1/control-points", tags=["control points"], route_class=GuardedRoute)
 
 
 @router.get("", response_model=ControlPointList)
-async def list_control_points(session: SessionDep, caller: Caller) -> ControlPointList:
+async def list_control_points(session: SessionDep, caller: AnyClient) -> ControlPointList:
     """Ecuador's official migration control points. Any valid token.
 
     Terminals send one of these `code`s as `control_point`; inactive points are

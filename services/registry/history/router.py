@@ -3,13 +3,14 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from services.registry.audit import log_access
-from services.registry.deps import Caller
+from services.registry.deps import HistoryReader
 from services.registry.history import service
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
-router = APIRouter(tags=["history"])
+router = APIRouter(tags=["history"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},
@@ -19,7 +20,9 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 
 @router.post("/v1/history/search", response_model=HistoryPage, responses=_PROBLEMS)
-async def search_history(query: HistorySearch, session: SessionDep, caller: Caller) -> HistoryPage:
+async def search_history(
+    query: HistorySearch, session: SessionDep, caller: HistoryReader
+) -> HistoryPage:
     """A person's movements, oldest first (scope `history:read`).
 
     Identify the person by `{"national_id"}` or by `{"document_type",
@@ -31,7 +34,6 @@ async def search_history(query: HistorySearch, session: SessionDep, caller: Call
     Every call is written to the access log with `purpose` and `reference`. This is a
     POST so identity numbers stay out of URLs and proxy logs.
     """
-    caller.require("history:read")
     return await service.search(session, query, client_id=caller.client_id)
 
 
@@ -40,11 +42,10 @@ async def search_history(query: HistorySearch, session: SessionDep, caller: Call
     response_model=PersonOut,
     responses={404: {"model": ProblemSchema}, **_PROBLEMS},
 )
-async def get_person(person_id: UUID, session: SessionDep, caller: Caller) -> PersonOut:
+async def get_person(person_id: UUID, session: SessionDep, caller: HistoryReader) -> PersonOut:
     """A person's identity as last recorded, with every document linked to them
     (scope `history:read`). A merged person's old id answers with the surviving person.
     The read is written to the access log."""
-    caller.require("history:read")
     person = await service.get_person(session, person_id)
     await log_access(
         session,

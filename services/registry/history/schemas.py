@@ -4,16 +4,15 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.registry.movements.schemas import MovementOut
 from shared.identity import IdentityQuery
+from shared.validation import InputModel
 
 
-class HistorySearch(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
+class HistorySearch(InputModel):
     identity: IdentityQuery
     from_: date | None = Field(default=None, alias="from", description="Inclusive, Ecuador date.")
     to: date | None = Field(default=None, description="Inclusive, Ecuador date.")

@@ -4,13 +4,14 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Response, status
 
 from services.registry.audit import log_access
-from services.registry.deps import Caller
+from services.registry.deps import MovementCorrector, MovementReader, MovementWriter
 from services.registry.movements import schemas, service
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 from shared.request_id import current_request_id
 
-router = APIRouter(prefix="/v1/movements", tags=["movements"])
+router = APIRouter(prefix="/v1/movements", tags=["movements"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},
@@ -31,7 +32,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     },
 )
 async def record_movement(
-    movement: schemas.MovementIn, session: SessionDep, caller: Caller, response: Response
+    movement: schemas.MovementIn, session: SessionDep, caller: MovementWriter, response: Response
 ) -> schemas.MovementOut:
     """Record one entry or exit (scope `movements:write`).
 
@@ -42,7 +43,6 @@ async def record_movement(
     `CONSECUTIVE_ENTRY`: anomalies are flagged, never rejected, because the
     crossing already happened.
     """
-    caller.require("movements:write")
     result = await service.record(
         session, movement, recorded_by=caller.client_id, request_id=current_request_id()
     )
@@ -62,7 +62,7 @@ async def record_movement(
     },
 )
 async def record_batch(
-    batch: schemas.BatchIn, session: SessionDep, caller: Caller
+    batch: schemas.BatchIn, session: SessionDep, caller: MovementWriter
 ) -> schemas.BatchOut:
     """Upload up to 1000 movements at once (scope `movements:write`), e.g. after a land
     post worked offline.
@@ -72,7 +72,6 @@ async def record_batch(
     to item `i` (`created`, `duplicate`, `conflict`, `rejected` with `errors`). Re-sending
     the same batch is safe: stored items come back as `duplicate`.
     """
-    caller.require("movements:write")
     return await service.record_batch(
         session, batch.movements, recorded_by=caller.client_id, request_id=current_request_id()
     )
@@ -84,11 +83,10 @@ async def record_batch(
     responses={404: {"model": ProblemSchema}, **_PROBLEMS},
 )
 async def get_movement(
-    movement_id: UUID, session: SessionDep, caller: Caller
+    movement_id: UUID, session: SessionDep, caller: MovementReader
 ) -> schemas.MovementOut:
     """One movement, with its annulment if any (`movements:write` or `history:read`).
     The read is written to the access log."""
-    caller.require("movements:write", "history:read")
     movement = await service.get(session, movement_id)
     await log_access(
         session,
@@ -116,7 +114,7 @@ async def annul_movement(
     movement_id: UUID,
     body: Annotated[schemas.AnnulmentIn, Body()],
     session: SessionDep,
-    caller: Caller,
+    caller: MovementCorrector,
 ) -> schemas.MovementOut:
     """Annul a movement recorded in error (scope `movements:correct`).
 
@@ -124,7 +122,6 @@ async def annul_movement(
     when, why, under which reference). Annulled movements stay in history with their
     annulment and are left out of certificates. Annulling twice answers 409.
     """
-    caller.require("movements:correct")
     return await service.annul(
         session,
         movement_id,

@@ -12,7 +12,6 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -22,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from services.registry.control_points.catalog import CONTROL_POINTS
 from shared.identity import Cedula, CountryCode, DocumentNumber, DocumentType, is_valid_cedula
-from shared.validation import merged, rule_error
+from shared.validation import InputModel, merged, rule_error
 
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 
@@ -34,12 +33,19 @@ def _not_in_future(value: datetime) -> datetime:
         raise PydanticCustomError(
             "OCCURRED_AT_IN_FUTURE", "more than 5 minutes in the future; check the terminal clock"
         )
+    if value.year < EARLIEST_BIRTH_DATE.year:
+        raise PydanticCustomError("OCCURRED_AT_BEFORE_1900", "the movement is dated before 1900")
     return value
+
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 def _birth_not_in_future(value: date) -> date:
     if value > datetime.now(UTC).date() + timedelta(days=1):  # +1: any time zone's today
         raise PydanticCustomError("BIRTH_DATE_IN_FUTURE", "birth date is in the future")
+    if value < EARLIEST_BIRTH_DATE:
+        raise PydanticCustomError("BIRTH_DATE_BEFORE_1900", "birth date is before 1900")
     return value
 
 
@@ -58,8 +64,7 @@ def _known_control_point(value: str) -> str:
     return value
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Strict = InputModel
 
 
 class Traveller(Strict):
