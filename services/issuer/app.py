@@ -24,7 +24,7 @@ from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
 from shared.db import make_engine, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, install_common
+from shared.web import finish_routes, install_common, operation_id
 
 DESCRIPTION = """
 Issues the **Certificado de movimientos migratorios** that competent authorities
@@ -42,6 +42,13 @@ electronically (PAdES, certifying) by the Subsecretaría de Migración.
 Authenticate with `Authorization: Bearer <token>` (from `issuer authorities create`).
 Errors are RFC 9457 `application/problem+json` listing every failed rule.
 """
+
+OPENAPI_TAGS = [
+    {"name": "certificate requests", "description": "Authorities order certificates by oficio."},
+    {"name": "certificates", "description": "Download (and, for staff, revoke) certificates."},
+    {"name": "verification (public)", "description": "Anyone checks a certificate; no token."},
+    {"name": "health", "description": "Liveness and readiness probes (no token)."},
+]
 
 
 def registry_http_client(settings: IssuerSettings) -> httpx.AsyncClient:
@@ -116,6 +123,9 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
+        servers=[{"url": settings.public_base_url, "description": "this issuer"}],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_common(app, settings, token_lookup=token_lookup(app.state))

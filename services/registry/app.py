@@ -17,7 +17,7 @@ from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
 from shared.db import make_engine, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, install_common
+from shared.web import finish_routes, install_common, operation_id
 
 DESCRIPTION = """
 Registry of every entry and exit at Ecuador's airports, seaports and land border
@@ -34,6 +34,13 @@ Authenticate with `Authorization: Bearer <token>` (tokens come from
 `registry clients create`). Errors are RFC 9457 `application/problem+json` listing
 every failed rule.
 """
+
+OPENAPI_TAGS = [
+    {"name": "movements", "description": "Entries and exits posted by border terminals."},
+    {"name": "history", "description": "A person's movements, for authorised systems."},
+    {"name": "control points", "description": "Ecuador's official migration control points."},
+    {"name": "health", "description": "Liveness and readiness probes (no token)."},
+]
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -66,6 +73,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
+        servers=[{"url": "http://127.0.0.1:8001", "description": "make run"}],
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_common(app, settings, token_lookup=token_lookup(app.state))

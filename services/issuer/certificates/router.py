@@ -9,6 +9,7 @@ from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
 router = APIRouter(prefix="/v1/certificates", tags=["certificates"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
@@ -22,7 +23,11 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     "/{certificate_id}/pdf",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}}, "description": "The signed certificate"},
+        200: {
+            # octet-stream as well, so that client generators offer the bytes as a file.
+            "content": {"application/pdf": _BINARY, "application/octet-stream": _BINARY},
+            "description": "The signed certificate",
+        },
         **_PROBLEMS,
     },
 )

@@ -101,7 +101,10 @@ def _html_page(page: str, context: PageContext, status_code: int = 200) -> HTMLR
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
     responses={
@@ -132,7 +135,15 @@ async def verify_pdf(request: Request, session: SessionDep, keys: KeysDep) -> Pd
 @router.get(
     "/v1/signing-certificates",
     response_class=Response,
-    responses={200: {"content": {"application/x-pem-file": {}}}},
+    responses={
+        200: {
+            "description": "PEM text",
+            "content": {
+                "application/x-pem-file": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def signing_certificates(keys: KeysDep) -> Response:
     """The CA certificate (PEM) to trust when validating our certificates' signatures,
