@@ -7,6 +7,10 @@ then signed by a separate module.
 The output is deterministic: the same :class:`CertificateContent` (and the same reportlab/zlib
 versions) always gives the same bytes.  reportlab runs in ``invariant`` mode (fixed document id,
 no wall-clock timestamps) and the PDF creation/modification dates are set to ``issued_at``.
+
+Archival and accessible: PDF/A-2b with embedded fonts (``rendering_fonts``), tagged while drawn
+(``rendering_tags``) and finished with XMP, an sRGB OutputIntent and the structure tree
+(``rendering_archival``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from reportlab.platypus import BaseDocTemplate, Flowable
 
 from services.issuer.certificates import rendering_layout as layout
 from services.issuer.certificates import rendering_page as page
+from services.issuer.certificates.rendering_archival import make_archival
+from services.issuer.certificates.rendering_tags import StructureRecorder
 
 DEFAULT_TIMEZONE: Final = "America/Guayaquil"
 TITLE: Final = "CERTIFICADO DE MOVIMIENTOS MIGRATORIOS"
@@ -237,7 +243,7 @@ def _story(content: CertificateContent, tz: tzinfo, tz_label: str) -> list[Flowa
 
 
 def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_TIMEZONE) -> bytes:
-    """Render the certificate as an (unsigned) A4 PDF and return its bytes.
+    """Render the certificate as an (unsigned) A4, tagged PDF/A-2b and return its bytes.
 
     Pure, synchronous and deterministic.  Raises ``ValueError`` on naive datetimes or an
     inverted period, and ``zoneinfo.ZoneInfoNotFoundError`` for an unknown ``timezone``.
@@ -256,9 +262,11 @@ def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_T
             f"Verificación: {content.verify_url}"
         ),
         header_left=content.issuer_name,
-        header_second_line=f"Titular: {content.subject_full_name} · {content.subject_identity}",
+        header_subject_name=content.subject_full_name,
+        header_subject_identity=content.subject_identity,
         header_right=f"{TITLE} N.º {content.number}",
     )
+    structure = StructureRecorder()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -275,13 +283,20 @@ def render_certificate(content: CertificateContent, *, timezone: str = DEFAULT_T
         lang="es-EC",
         displayDocTitle=1,
         invariant=1,
+        # Not Helvetica: every page starts by selecting this font, and PDF/A wants every
+        # font a page names embedded.
+        initialFontName=page.REGULAR,
         pageCompression=1,
     )
     doc.build(
         _story(content, tz, tz_label),
-        canvasmaker=partial(page.NumberedCanvas, creation_date=_pdf_date(content.issued_at, tz)),
+        canvasmaker=partial(
+            page.NumberedCanvas,
+            creation_date=_pdf_date(content.issued_at, tz),
+            structure=structure,
+        ),
     )
-    return buffer.getvalue()
+    return make_archival(buffer.getvalue(), structure)
 
 
 __all__ = [

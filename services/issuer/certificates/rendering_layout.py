@@ -2,8 +2,9 @@
 
 Nothing in this module knows the certificate data model: every function receives plain,
 already formatted strings, and every piece of user-supplied text is XML-escaped here before it
-reaches a ``Paragraph``.  Only the standard Helvetica/Courier fonts are used (WinAnsi encoding,
-which covers Spanish accents, "—", "«»", "N.º"...).
+reaches a ``Paragraph``.  Fonts are the embedded Vera family of ``rendering_fonts``.  Every
+block says what it is for the structure tree (``rendering_tags``): headings, paragraphs, a
+figure with its text alternative, real tables with header cells; the rest is artifact.
 """
 
 from __future__ import annotations
@@ -13,21 +14,13 @@ from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    CondPageBreak,
-    Flowable,
-    HRFlowable,
-    KeepTogether,
-    Paragraph,
-    Spacer,
-    Table,
-)
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table
 
+from services.issuer.certificates.rendering_fonts import ITALIC, REGULAR
 from services.issuer.certificates.rendering_page import (
     ACCENT,
     BOLD,
@@ -36,6 +29,13 @@ from services.issuer.certificates.rendering_page import (
     MUTED,
     RULE,
     ZEBRA,
+)
+from services.issuer.certificates.rendering_tags import (
+    ArtifactRule,
+    DataTable,
+    LayoutTable,
+    figure,
+    tagged,
 )
 
 COUNTRY_HEADER: Final = "REPÚBLICA DEL ECUADOR"
@@ -55,11 +55,11 @@ MOVEMENT_HEADERS: Final = (
     "Procedencia / Destino",
     "Transporte",
 )
-_MOVEMENT_COL_WIDTHS: Final = tuple(w * mm for w in (24, 18, 43, 38.5, 28, 22.5))
+_MOVEMENT_COL_WIDTHS: Final = tuple(w * mm for w in (25, 19, 41, 37.5, 28, 23.5))
 
 
 def _style(
-    name: str, size: float, leading: float, font: str = "Helvetica", **kw: Any
+    name: str, size: float, leading: float, font: str = REGULAR, **kw: Any
 ) -> ParagraphStyle:
     kw.setdefault("textColor", INK)
     return ParagraphStyle(name, fontName=font, fontSize=size, leading=leading, **kw)
@@ -70,20 +70,25 @@ _S_ISSUER = _style("issuer", 10.5, 13, BOLD, textColor=ACCENT)
 _S_NUMBER_LABEL = _style("numlabel", 7, 8.5, textColor=MUTED, alignment=TA_RIGHT)
 _S_NUMBER = _style("number", 11, 13, BOLD, alignment=TA_RIGHT)
 _S_TITLE = _style("title", 15, 19, BOLD, alignment=TA_CENTER)
-_S_SUBTITLE = _style("subtitle", 10, 13, "Helvetica-Oblique", alignment=TA_CENTER, textColor=MUTED)
+_S_SUBTITLE = _style("subtitle", 10, 13, ITALIC, alignment=TA_CENTER, textColor=MUTED)
 _S_SECTION = _style("section", 8, 10, BOLD, textColor=ACCENT)
 _S_LABEL = _style("label", 8, 10.5, BOLD, textColor=MUTED)
 _S_VALUE = _style("value", 9, 11)
 _S_HEADING = _style("heading", 9.5, 12, BOLD, textColor=ACCENT, spaceBefore=8, spaceAfter=4)
-_S_TH = _style("th", 7.5, 9, BOLD, textColor=colors.white)
-_S_TD = _style("td", 7.5, 9)
-_S_TD_BOLD = _style("tdb", 7.5, 9, BOLD)
+_S_TH = _style("th", 7, 8.5, BOLD, textColor=colors.white)
+_S_TD = _style("td", 7, 8.5)
+_S_TD_BOLD = _style("tdb", 7, 8.5, BOLD)
 _S_TOTALS = _style("totals", 8.5, 11, BOLD, spaceBefore=5)
 _S_NOTICE = _style("notice", 10, 14, alignment=TA_CENTER)
 _S_NOTE = _style("note", 7.5, 10, alignment=TA_LEFT, textColor=MUTED, spaceAfter=3)
 _S_QR_LABEL = _style("qrlabel", 7, 8.5, textColor=MUTED, alignment=TA_CENTER)
-_S_QR_CODE = _style("qrcode", 10, 12, "Courier-Bold", alignment=TA_CENTER)
+_S_QR_CODE = _style("qrcode", 10, 12, BOLD, alignment=TA_CENTER)
 _S_QR_URL = _style("qrurl", 6.5, 8, alignment=TA_CENTER, textColor=MUTED)
+
+
+# Tables select their cells' font themselves (Helvetica unless told): it must be one of
+# the embedded ones even where every cell holds a Paragraph with its own font.
+_TABLE_FONT: Final = ("FONTNAME", (0, 0), (-1, -1), REGULAR)
 
 
 def _padding(
@@ -96,9 +101,12 @@ def _padding(
     ]
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    """Paragraph from plain text (escaped, never interpreted as markup)."""
-    return Paragraph(escape(text), style)
+def _p(text: str, style: ParagraphStyle, tag: str | None = "P") -> Paragraph:
+    """Paragraph from plain text (escaped, never interpreted as markup), tagged ``tag``;
+    ``None`` inside a real table's cells, which the table tags itself."""
+    if tag is None:
+        return Paragraph(escape(text), style)
+    return tagged(escape(text), style, tag)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -112,36 +120,66 @@ def document_header(issuer_name: str, number: str, title: str, subtitle: str) ->
     band = Table(
         [[left, right]],
         colWidths=[CONTENT_WIDTH - 50 * mm, 50 * mm],
+        renderCB=LayoutTable(),
         style=[
+            _TABLE_FONT,
             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
             *_padding(0, 0, 0, 3),
         ],
     )
     return [
         band,
-        HRFlowable(width="100%", thickness=1.6, color=ACCENT, spaceBefore=0, spaceAfter=1.2),
-        HRFlowable(width="100%", thickness=0.4, color=ACCENT, spaceBefore=0, spaceAfter=10),
-        _p(title, _S_TITLE),
+        ArtifactRule(width="100%", thickness=1.6, color=ACCENT, spaceBefore=0, spaceAfter=1.2),
+        ArtifactRule(width="100%", thickness=0.4, color=ACCENT, spaceBefore=0, spaceAfter=10),
+        _p(title, _S_TITLE, "H1"),
         _p(subtitle, _S_SUBTITLE),
         Spacer(1, 9),
     ]
 
 
-def _qr_drawing(value: str) -> Drawing:
-    widget = QrCodeWidget(value, barLevel="M", barBorder=_QR_QUIET_MODULES)
-    widget.qr.make()
-    modules: int = widget.qr.getModuleCount()
-    size = _QR_SYMBOL_SIZE * (modules + 2 * _QR_QUIET_MODULES) / modules
-    widget.barWidth = widget.barHeight = size
-    drawing = Drawing(size, size)
-    drawing.add(widget)
-    drawing.hAlign = "CENTER"
-    return drawing
+class _QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no type information
+    """The verification URL as a QR code, its dark modules drawn as filled runs.
+
+    (Not reportlab's QR widget drawing: its renderer selects Helvetica, which PDF/A would
+    then need embedded although no text is drawn.)
+    """
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        qr = QrCodeWidget(value, barLevel="M").qr
+        qr.make()
+        count: int = qr.getModuleCount()
+        self.modules = [[bool(qr.isDark(row, col)) for col in range(count)] for row in range(count)]
+        self.module = _QR_SYMBOL_SIZE / count
+        self.size = _QR_SYMBOL_SIZE + 2 * _QR_QUIET_MODULES * self.module
+        self.alt = f"Código QR con el enlace de verificación {value}"
+        self.hAlign = "CENTER"
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        canvas, module = self.canv, self.module
+        quiet = _QR_QUIET_MODULES * module
+        with figure(canvas, self.alt):
+            canvas.setFillColor(colors.black)
+            for row, cells in enumerate(self.modules):
+                y = self.size - quiet - (row + 1) * module
+                col = 0
+                while col < len(cells):
+                    if not cells[col]:
+                        col += 1
+                        continue
+                    start = col
+                    while col < len(cells) and cells[col]:
+                        col += 1
+                    x = quiet + start * module
+                    canvas.rect(x, y, (col - start) * module, module, stroke=0, fill=1)
 
 
 def _qr_panel(verify_url: str, verification_code: str) -> Table:
     rows = [
-        [_qr_drawing(verify_url)],
+        [_QrCode(verify_url)],
         [_p("Código de verificación", _S_QR_LABEL)],
         [_p(verification_code, _S_QR_CODE)],
         [_p("Verifique la autenticidad en:", _S_QR_LABEL)],
@@ -151,7 +189,9 @@ def _qr_panel(verify_url: str, verification_code: str) -> Table:
         rows,
         colWidths=[_QR_PANEL_WIDTH],
         hAlign="RIGHT",
+        renderCB=LayoutTable(),
         style=[
+            _TABLE_FONT,
             ("BOX", (0, 0), (-1, -1), 0.5, RULE),
             ("ALIGN", (0, 0), (-1, -1), "CENTER"),
             *_padding(3, 3, 0, 1),
@@ -169,13 +209,16 @@ def _data_table(sections: Sequence[Section], width: float) -> Table:
     label_width = 40 * mm
     rows: list[list[Any]] = []
     style: list[tuple[Any, ...]] = [
+        _TABLE_FONT,
         ("BOX", (0, 0), (-1, -1), 0.5, RULE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         *_padding(5, 5, 2.2, 2.2),
     ]
+    section_rows = []
     for heading, items in sections:
         r = len(rows)
-        rows.append([_p(heading.upper(), _S_SECTION), ""])
+        section_rows.append(r)
+        rows.append([_p(heading.upper(), _S_SECTION, None), ""])
         style += [
             ("SPAN", (0, r), (1, r)),
             ("BACKGROUND", (0, r), (1, r), ZEBRA),
@@ -184,10 +227,11 @@ def _data_table(sections: Sequence[Section], width: float) -> Table:
             ("TOPPADDING", (0, r), (1, r), 2.5),
             ("BOTTOMPADDING", (0, r), (1, r), 2.5),
         ]
-        rows += [[_p(label, _S_LABEL), _p(value, _S_VALUE)] for label, value in items]
+        rows += [[_p(label, _S_LABEL, None), _p(value, _S_VALUE, None)] for label, value in items]
         style.append(("TOPPADDING", (0, r + 1), (1, r + 1), 4))
         style.append(("BOTTOMPADDING", (0, len(rows) - 1), (1, len(rows) - 1), 4))
-    return Table(rows, colWidths=[label_width, width - label_width], style=style)
+    tags = DataTable(row_header_column=0, spanning_rows=frozenset(section_rows))
+    return Table(rows, colWidths=[label_width, width - label_width], style=style, renderCB=tags)
 
 
 def data_block(sections: Sequence[Section], verify_url: str, verification_code: str) -> Table:
@@ -196,7 +240,9 @@ def data_block(sections: Sequence[Section], verify_url: str, verification_code: 
     return Table(
         [[_data_table(sections, left_width), "", _qr_panel(verify_url, verification_code)]],
         colWidths=[left_width, _DATA_GAP, _QR_PANEL_WIDTH],
+        renderCB=LayoutTable(),
         style=[
+            _TABLE_FONT,
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             *_padding(0, 0, 0, 0),
         ],
@@ -214,21 +260,23 @@ def heading(text: str) -> list[Flowable]:
     (``keepWithNext`` is not used: with a multi-page table it pushes the whole table to the
     next page.)
     """
-    return [CondPageBreak(35 * mm), _p(text, _S_HEADING)]
+    return [CondPageBreak(35 * mm), _p(text, _S_HEADING, "H2")]
 
 
 def movements_table(rows: Sequence[Sequence[str]]) -> Table:
     """One row per movement; the 2nd column (ENTRADA/SALIDA) is bold. Header repeats per page."""
-    data: list[list[Paragraph]] = [[_p(h, _S_TH) for h in MOVEMENT_HEADERS]]
+    data: list[list[Paragraph]] = [[_p(h, _S_TH, None) for h in MOVEMENT_HEADERS]]
     for row in rows:
-        cells = [_p(value, _S_TD) for value in row]
-        cells[1] = _p(row[1], _S_TD_BOLD)
+        cells = [_p(value, _S_TD, None) for value in row]
+        cells[1] = _p(row[1], _S_TD_BOLD, None)
         data.append(cells)
     return Table(
         data,
         colWidths=list(_MOVEMENT_COL_WIDTHS),
         repeatRows=1,
+        renderCB=DataTable(header_rows=1),
         style=[
+            _TABLE_FONT,
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
             ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
             ("VALIGN", (0, 1), (-1, -1), "TOP"),
@@ -245,11 +293,13 @@ def totals_line(text: str) -> Paragraph:
 
 
 def no_movements_notice(bold_text: str, rest: str) -> Table:
-    notice = Paragraph(f"<b>{escape(bold_text)}</b> {escape(rest)}", _S_NOTICE)
+    notice = tagged(f"<b>{escape(bold_text)}</b> {escape(rest)}", _S_NOTICE)
     return Table(
         [[notice]],
         colWidths=[CONTENT_WIDTH],
+        renderCB=LayoutTable(),
         style=[
+            _TABLE_FONT,
             ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
             ("BACKGROUND", (0, 0), (-1, -1), ZEBRA),
             ("TOPPADDING", (0, 0), (-1, -1), 10),
@@ -262,7 +312,7 @@ def legal_note(paragraphs: Sequence[str]) -> KeepTogether:
     return KeepTogether(
         [
             Spacer(1, 10),
-            HRFlowable(width="100%", thickness=0.4, color=RULE, spaceBefore=0, spaceAfter=4),
+            ArtifactRule(width="100%", thickness=0.4, color=RULE, spaceBefore=0, spaceAfter=4),
             *(_p(text, _S_NOTE) for text in paragraphs),
         ]
     )
