@@ -98,6 +98,13 @@ async def test_verification_page_in_chromium(
             authority=committed_authorities.fiscalia.headers,
         )
         verified = (await api.get(issued["verify_url"])).json()
+        # Another genuine certificate, for someone else.
+        other = await issue_certificate(
+            api,
+            registry_committing,
+            terminal=committed_tokens.terminal,
+            authority=committed_authorities.fiscalia.headers,
+        )
     assert issued["verify_url"].startswith(served_issuer)
 
     context = await browser.new_context(locale="es-EC")
@@ -141,7 +148,19 @@ async def test_verification_page_in_chromium(
     await page.get_by_role("button", name="Verificar archivo").click()
     await result.get_by_text("idéntico al certificado emitido y su firma es válida").wait_for()
     assert issued["number"] in await result.inner_text()
+    assert await result.get_attribute("class") == "result result--ok"
     await page.screenshot(path=SCREENSHOTS / "verify-pdf-match.png", full_page=True)
+
+    # A genuine certificate, but not the one this page shows: a warning, never success.
+    another = tmp_path / "otro-certificado.pdf"
+    another.write_bytes(other["pdf"])
+    await page.set_input_files("#pdf-archivo", another)
+    await page.get_by_role("button", name="Verificar archivo").click()
+    await result.get_by_text("NO es el que muestra esta página").first.wait_for()
+    assert await result.get_attribute("class") == "result result--warn"
+    shown = await result.inner_text()
+    assert other["number"] in shown and "firma es válida" not in shown
+    await page.screenshot(path=SCREENSHOTS / "verify-pdf-other-certificate.png", full_page=True)
 
     await page.set_input_files("#pdf-archivo", tampered)
     await page.get_by_role("button", name="Verificar archivo").click()

@@ -34,6 +34,15 @@
   }
 
   function verdict(body) {
+    const another = pageNumber && body.number && body.number !== pageNumber;
+    if (body.match && another && body.status === "VALID") {
+      // Genuine, but not the certificate this page vouches for: never a green box.
+      return ["warn", "El archivo es un certificado emitido, pero NO es el que muestra " +
+        "esta página.", "Corresponde al certificado N.º " + body.number +
+        "; esta página muestra el N.º " + pageNumber + ".",
+        "Compruebe que tiene el archivo correcto: los datos de esta página no son los " +
+        "de ese archivo."];
+    }
     if (body.match && body.signature_valid && body.status === "VALID") {
       return ["ok", "El archivo es idéntico al certificado emitido y su firma es válida.",
         whichCertificate(body.number)];
