@@ -53,7 +53,13 @@ def make_archival(pdf: bytes, structure: StructureRecorder) -> bytes:
             meta["pdfaid:part"] = PDFA_PART
             meta["pdfaid:conformance"] = PDFA_CONFORMANCE
         out = io.BytesIO()
-        document.save(out, deterministic_id=True, fix_metadata_version=False)
+        # Object streams: the structure tree is hundreds of small dictionaries.
+        document.save(
+            out,
+            deterministic_id=True,
+            fix_metadata_version=False,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
     return out.getvalue()
 
 
