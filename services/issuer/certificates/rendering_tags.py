@@ -153,11 +153,13 @@ class DataTable(LayoutTable):
     header_rows: int = 0
     row_header_column: int | None = None
     spanning_rows: frozenset[int] = frozenset()
-    _element: StructElement | None = None
-    _fragments: int = 0
-    _row: StructElement | None = None
-    _cell_open: bool = False
-    _offset: int = 0
+    # Drawing state: the one Table element, how many fragments (pages) so far, the rows
+    # drawn by earlier fragments, the current TR (None in a repeated header row).
+    _element: StructElement | None = field(default=None, init=False)
+    _fragments: int = field(default=0, init=False)
+    _offset: int = field(default=0, init=False)
+    _row: StructElement | None = field(default=None, init=False)
+    _cell_open: bool = field(default=False, init=False)
 
     def __call__(self, table: Table, event: str, *args: Any) -> None:
         recorder = recorder_of(table.canv)
@@ -173,6 +175,7 @@ class DataTable(LayoutTable):
                 self._fragments += 1
             recorder.push(self._element)
         elif event == "endTable":
+            # _nrows/_ncols: reportlab's own row and column counts of this fragment.
             self._offset += table._nrows - (self.header_rows if self._fragments else 0)
             recorder.pop()
         elif event == "startRow":
