@@ -55,6 +55,8 @@ def install_openapi(app: FastAPI, *, public_limited: set[tuple[str, str]]) -> No
                 description=app.description,
                 routes=app.routes,
                 servers=app.servers,
+                tags=app.openapi_tags,
+                openapi_version=app.openapi_version,
             )
             for path, operations in schema.get("paths", {}).items():
                 for method, operation in operations.items():
