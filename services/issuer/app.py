@@ -20,6 +20,7 @@ from services.issuer.deps import token_lookup
 from services.issuer.key_material import KeyMaterial, load_key_material
 from services.issuer.pending.worker import PendingWorker
 from services.issuer.registry_client import RegistryClient
+from services.issuer.seal.router import router as seal_router
 from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
 from shared.db import make_engine, make_sessionmaker
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(certificate_requests_router)
     app.include_router(certificates_router)
     app.include_router(verify_router)
+    app.include_router(seal_router)
     finish_routes(app)
     return app
 

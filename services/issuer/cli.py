@@ -23,6 +23,7 @@ from services.issuer.authorities.service import (
     deactivate_authority,
 )
 from services.issuer.models import AUTHORITY_KINDS
+from services.issuer.seal.cli import app as seal_app
 from services.issuer.settings import DEV_KEYS_DIRECTORY
 from services.issuer.signing import create_development_pki
 from shared import migrate
@@ -42,6 +43,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(authorities, name="authorities")
 app.add_typer(tokens, name="tokens", no_args_is_help=True)
 app.add_typer(staff, name="staff", no_args_is_help=True)
+app.add_typer(seal_app, name="seal")
 
 
 def database_url() -> str:

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from services.issuer.seal.keys import (
+    SealKeyring,
+    SealPublicKey,
+    SealSigningKey,
+    load_public_keys_pem,
+    load_seal_key,
+)
 from services.issuer.settings import DEV_KEYS_DIRECTORY, IssuerSettings
 from services.issuer.signing import (
     SigningIdentity,
@@ -27,6 +34,8 @@ class KeyMaterial:
     ca_certificates: tuple[x509.Certificate, ...]
     # CAs whose signatures on oficios are accepted; empty means no oficio PDF can pass.
     oficio_trust_roots: tuple[x509.Certificate, ...]
+    # Seals the QR codes; its public keys are GET /v1/seal-keys.
+    seal: SealKeyring
 
     @property
     def ca_pem(self) -> bytes:
@@ -47,4 +56,26 @@ def load_key_material(settings: IssuerSettings) -> KeyMaterial:
         signer=signer,
         ca_certificates=tuple(load_certificates_pem(settings.ca_certificate_path)),
         oficio_trust_roots=roots,
+        seal=_seal_keyring(settings),
     )
+
+
+def _seal_keyring(settings: IssuerSettings) -> SealKeyring:
+    current: SealSigningKey
+    if settings.seal_key_pem is not None:
+        current = load_seal_key(
+            settings.seal_key_pem.get_secret_value().encode(), source="ISSUER_SEAL_KEY_PEM"
+        )
+    else:
+        current = load_seal_key(
+            settings.seal_key_path.read_bytes(), source=str(settings.seal_key_path)
+        )
+    retired: tuple[SealPublicKey, ...] = ()
+    if settings.seal_retired_keys_path is not None:
+        path = settings.seal_retired_keys_path
+        retired = tuple(
+            k
+            for k in load_public_keys_pem(path.read_bytes(), source=str(path))
+            if k.kid != current.kid
+        )
+    return SealKeyring(current=current, retired=retired)

@@ -13,6 +13,7 @@ DEV_KEYS_DIRECTORY = Path(".data/keys")
 # What `issuer keys init` writes (services.issuer.signing.create_development_pki).
 DEV_SIGNING_P12 = DEV_KEYS_DIRECTORY / "signer.p12"
 DEV_CA_CERTIFICATE = DEV_KEYS_DIRECTORY / "ca.pem"
+DEV_SEAL_KEY = DEV_KEYS_DIRECTORY / "seal.key.pem"
 DEV_SIGNING_PASSWORD = "development"  # noqa: S105 - the development PKI's documented passphrase
 
 
@@ -43,6 +44,22 @@ class IssuerSettings(ServiceSettings):
         default=None,
         description="PEM bundle of the CAs trusted to sign oficios (in production, Ecuador's).",
     )
+    seal_key_path: Path = Field(
+        default=DEV_SEAL_KEY,
+        description="PEM EC P-256 private key sealing the QR codes (not the PDF signing key).",
+    )
+    seal_key_pem: SecretStr | None = Field(
+        default=None, description="The seal key's PEM itself (a secret store); wins over the path."
+    )
+    seal_retired_keys_path: Path | None = Field(
+        default=None,
+        description="PEM bundle of retired seal public keys, still published at /v1/seal-keys.",
+    )
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 timestamp authority: signatures become PAdES B-LT (long-term).",
+    )
+    tsa_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     require_signed_oficio: bool = False
     oficio_max_age_days: int = Field(default=365, ge=1, le=3650)
     pending_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
@@ -65,6 +82,8 @@ class IssuerSettings(ServiceSettings):
         ):
             if name not in self.model_fields_set:
                 problems.append(f"{name} is required")
+        if "seal_key_path" not in self.model_fields_set and self.seal_key_pem is None:
+            problems.append("seal_key_path or seal_key_pem is required")
         if self.signing_p12_password.get_secret_value() == DEV_SIGNING_PASSWORD:
             problems.append("signing_p12_password must not be the development placeholder")
         if self.require_signed_oficio and self.oficio_trust_roots_path is None:

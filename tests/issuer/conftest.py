@@ -99,6 +99,7 @@ def settings_for(
         "signing_p12_path": pki.signer_p12,
         "signing_p12_password": pki.passphrase.decode(),
         "ca_certificate_path": pki.ca_cert,
+        "seal_key_path": pki.seal_key,
         "oficio_trust_roots_path": authority_pki.trust_bundle,
         "pending_poll_seconds": 0.2,
         **overrides,

@@ -91,13 +91,14 @@ async def test_signed_text_and_qr(
     assert certificate["verification_code"] in text
     assert "Total de movimientos: 5" in text
 
-    # QR: decodes to the verify URL.
+    # QR: decodes to the verify URL, followed by the seal (tests/issuer/test_seal.py).
     def qr() -> list[str]:
         page = pdfium.PdfDocument(pdf)[0]
         image = page.render(scale=4).to_pil()
         return [r.text for r in zxingcpp.read_barcodes(image)]
 
-    assert await anyio.to_thread.run_sync(qr) == [certificate["verify_url"]]
+    [scanned] = await anyio.to_thread.run_sync(qr)
+    assert scanned.startswith(certificate["verify_url"] + "#CMM1:")
 
 
 async def test_unknown_person_reads_no_registra_movimientos(

@@ -19,6 +19,7 @@ PRODUCTION = {
     "signing_p12_path": Path("/run/secrets/signer.p12"),
     "signing_p12_password": "s3cret",
     "ca_certificate_path": Path("/run/secrets/ca.pem"),
+    "seal_key_path": Path("/run/secrets/seal.key.pem"),
     "public_base_url": "https://certificados.migracion.gob.ec",
 }
 
@@ -45,6 +46,7 @@ def test_production_accepts_a_complete_configuration() -> None:
         ({"signing_p12_password": "development"}, "placeholder"),
         ({"require_signed_oficio": True}, "oficio_trust_roots_path"),
         ({"public_base_url": None}, "public_base_url"),
+        ({"seal_key_path": None}, "seal_key_path"),
     ],
 )
 def test_production_refuses(change: dict[str, object], complaint: str) -> None:

@@ -103,6 +103,8 @@ class CertificateContent:
     movements: Sequence[CertificateMovement]  # oldest first, annulled ones already excluded
     verification_code: str
     verify_url: str
+    # CMM1: offline seal (services.issuer.seal); the QR code carries verify_url#seal.
+    seal: str | None = None
     issuer_name: str = "Ministerio del Interior — Subsecretaría de Migración"
 
 
@@ -155,6 +157,24 @@ def _validate(content: CertificateContent) -> None:
             raise ValueError(f"movements[{index}].direction is invalid: {movement.direction!r}")
 
 
+def printed_movement_rows(
+    movements: Sequence[CertificateMovement], tz: tzinfo | str = DEFAULT_TIMEZONE
+) -> list[tuple[str, str, str, str, str, str]]:
+    """The movement table's cells exactly as printed (the seal's table digest hashes them)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return [
+        (
+            _fmt_local(m.occurred_at, zone),
+            _DIRECTION_LABELS[m.direction],
+            m.control_point_name,
+            m.document,
+            country_label(m.other_country),
+            m.transport or EMPTY,
+        )
+        for m in movements
+    ]
+
+
 # ----------------------------------------------------------------------------------------------
 # Document
 # ----------------------------------------------------------------------------------------------
@@ -193,25 +213,16 @@ def _story(content: CertificateContent, tz: tzinfo, tz_label: str) -> list[Flowa
     ]
     story: list[Flowable] = [
         *layout.document_header(content.issuer_name, content.number, TITLE, SUBTITLE),
-        layout.data_block(sections, content.verify_url, content.verification_code),
+        layout.data_block(
+            sections, content.verify_url, content.verification_code, seal=content.seal
+        ),
         *layout.heading("DETALLE DE MOVIMIENTOS MIGRATORIOS"),
     ]
 
     entries = sum(1 for m in content.movements if m.direction == "ENTRY")
     exits = len(content.movements) - entries
     if content.movements:
-        rows = [
-            (
-                _fmt_local(m.occurred_at, tz),
-                _DIRECTION_LABELS[m.direction],
-                m.control_point_name,
-                m.document,
-                country_label(m.other_country),
-                m.transport or EMPTY,
-            )
-            for m in content.movements
-        ]
-        story.append(layout.movements_table(rows))
+        story.append(layout.movements_table(printed_movement_rows(content.movements, tz)))
     else:
         story.append(layout.no_movements_notice(NO_MOVEMENTS, "en el período consultado."))
     story.append(
@@ -304,5 +315,6 @@ __all__ = [
     "CertificateContent",
     "CertificateMovement",
     "country_label",
+    "printed_movement_rows",
     "render_certificate",
 ]

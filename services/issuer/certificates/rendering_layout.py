@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.barcode import qrencoder
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -40,8 +41,11 @@ from services.issuer.certificates.rendering_tags import (
 
 COUNTRY_HEADER: Final = "REPÚBLICA DEL ECUADOR"
 
-# Symbol size of the QR code without its quiet zone: comfortably above the 30 mm minimum.
+# Symbol size of the QR code without its quiet zone: comfortably above the 30 mm minimum,
+# and larger when the seal makes the symbol dense, so that a module stays >= 0.45 mm where
+# the panel allows (a phone camera reads a printed A4 page at arm's length).
 _QR_SYMBOL_SIZE: Final = 32 * mm
+_QR_MIN_MODULE: Final = 0.45 * mm
 _QR_QUIET_MODULES: Final = 4
 _QR_PANEL_WIDTH: Final = 48 * mm
 _DATA_GAP: Final = 4 * mm
@@ -137,22 +141,35 @@ def document_header(issuer_name: str, number: str, title: str, subtitle: str) ->
     ]
 
 
+def _qr_segments(verify_url: str, seal: str | None) -> list[qrencoder.QR]:
+    """The URL in byte mode, the seal in alphanumeric mode: base45 uses exactly the QR
+    alphanumeric alphabet, which packs 2 characters in 11 bits instead of 16."""
+    if seal is None:
+        return [qrencoder.QR8bitByte(verify_url)]
+    return [qrencoder.QR8bitByte(verify_url + "#"), qrencoder.QRAlphaNum(seal)]
+
+
 class _QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no type information
-    """The verification URL as a QR code, its dark modules drawn as filled runs.
+    """The verification URL (and seal) as a QR code, its dark modules drawn as filled runs.
 
     (Not reportlab's QR widget drawing: its renderer selects Helvetica, which PDF/A would
     then need embedded although no text is drawn.)
     """
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, verify_url: str, seal: str | None) -> None:
         super().__init__()
-        qr = QrCodeWidget(value, barLevel="M").qr
+        # Level M (15 % of the symbol recoverable) survives a fold or a stain on paper.
+        qr = QrCodeWidget(_qr_segments(verify_url, seal), barLevel="M").qr
         qr.make()
         count: int = qr.getModuleCount()
         self.modules = [[bool(qr.isDark(row, col)) for col in range(count)] for row in range(count)]
-        self.module = _QR_SYMBOL_SIZE / count
-        self.size = _QR_SYMBOL_SIZE + 2 * _QR_QUIET_MODULES * self.module
-        self.alt = f"Código QR con el enlace de verificación {value}"
+        # The seal makes the symbol dense: grow it so a module stays >= _QR_MIN_MODULE,
+        # as far as the panel allows.
+        widest = (_QR_PANEL_WIDTH - 6 * mm) * count / (count + 2 * _QR_QUIET_MODULES)
+        symbol = min(max(_QR_SYMBOL_SIZE, count * _QR_MIN_MODULE), widest)
+        self.module = symbol / count
+        self.size = symbol + 2 * _QR_QUIET_MODULES * self.module
+        self.alt = f"Código QR con el enlace de verificación {verify_url}"
         self.hAlign = "CENTER"
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
@@ -177,9 +194,9 @@ class _QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no type inform
                     canvas.rect(x, y, (col - start) * module, module, stroke=0, fill=1)
 
 
-def _qr_panel(verify_url: str, verification_code: str) -> Table:
+def _qr_panel(verify_url: str, verification_code: str, seal: str | None) -> Table:
     rows = [
-        [_QrCode(verify_url)],
+        [_QrCode(verify_url, seal)],
         [_p("Código de verificación", _S_QR_LABEL)],
         [_p(verification_code, _S_QR_CODE)],
         [_p("Verifique la autenticidad en:", _S_QR_LABEL)],
@@ -234,11 +251,13 @@ def _data_table(sections: Sequence[Section], width: float) -> Table:
     return Table(rows, colWidths=[label_width, width - label_width], style=style, renderCB=tags)
 
 
-def data_block(sections: Sequence[Section], verify_url: str, verification_code: str) -> Table:
+def data_block(
+    sections: Sequence[Section], verify_url: str, verification_code: str, *, seal: str | None
+) -> Table:
     """Key/value sections on the left, QR verification panel on the right."""
     left_width = CONTENT_WIDTH - _QR_PANEL_WIDTH - _DATA_GAP
     return Table(
-        [[_data_table(sections, left_width), "", _qr_panel(verify_url, verification_code)]],
+        [[_data_table(sections, left_width), "", _qr_panel(verify_url, verification_code, seal)]],
         colWidths=[left_width, _DATA_GAP, _QR_PANEL_WIDTH],
         renderCB=LayoutTable(),
         style=[

@@ -74,6 +74,18 @@ class CertificateRepository:
             select(Certificate).where(Certificate.sha256 == sha256).options(_WITHOUT_PDF)
         )
 
+    async def by_number(self, number: str) -> tuple[Certificate, str] | None:
+        """The certificate and its oficio number (what a seal is compared with)."""
+        row = (
+            await self.session.execute(
+                select(Certificate, CertificateRequest.oficio_number)
+                .join(CertificateRequest, CertificateRequest.id == Certificate.request_id)
+                .where(Certificate.number == number)
+                .options(_WITHOUT_PDF)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
     async def get(self, certificate_id: UUID) -> Certificate | None:
         return await self.session.scalar(
             select(Certificate).where(Certificate.id == certificate_id).options(_WITHOUT_PDF)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -29,6 +29,7 @@ from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
 from services.issuer.registry_client import RegistryClient
+from services.issuer.seal.issuing import seal_for
 from services.issuer.settings import IssuerSettings
 from services.issuer.signing import sign_certificate_pdf
 from shared.errors import Conflict, NotFound
@@ -116,6 +117,8 @@ class CertificateIssuer:
             verification_code=verification_code,
             verify_url=self.verify_url(verification_code),
         )
+        # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
+        content = replace(content, seal=seal_for(content, subject, self.keys.seal.current))
         # CPU-bound: worker threads, so one big history never stalls other requests.
         pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
         rendered = time.perf_counter()

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from services.issuer.seal.keys import create_seal_key_file
+
 from .identity import load_signer
 
 # RSA rather than EC P-256: Adobe Reader, FirmaEC and the Ecuadorian CAs all sign and
@@ -42,6 +44,8 @@ class DevelopmentPki:
     ca_key: Path
     signer_p12: Path
     passphrase: bytes
+    # EC P-256 key of the QR code's seal: separate from the PDF signing key.
+    seal_key: Path
 
 
 def _name(common_name: str, organization: str, country: str) -> x509.Name:
@@ -167,10 +171,12 @@ def create_development_pki(
     overwrite: bool = False,
     passphrase: bytes = DEFAULT_PASSPHRASE,
 ) -> DevelopmentPki:
-    """Create (or reuse) a development root CA and a signing identity issued by it.
+    """Create (or reuse) a development root CA, a signing identity issued by it, and a
+    seal key.
 
     Existing material is never replaced unless ``overwrite`` is set: a CA that already
-    exists keeps its key so previously issued documents remain verifiable.
+    exists keeps its key so previously issued documents remain verifiable (the seal key
+    is never replaced: printed QR codes outlive any overwrite).
     """
     directory.mkdir(parents=True, exist_ok=True)
     pki = DevelopmentPki(
@@ -179,7 +185,9 @@ def create_development_pki(
         ca_key=directory / "ca.key.pem",
         signer_p12=directory / "signer.p12",
         passphrase=passphrase,
+        seal_key=directory / "seal.key.pem",
     )
+    create_seal_key_file(pki.seal_key)
     have_ca, have_key, have_p12 = (p.exists() for p in (pki.ca_cert, pki.ca_key, pki.signer_p12))
     if overwrite or not (have_ca or have_key or have_p12):
         ca_cert, ca_key = create_ca(DEV_CA_NAME, organization=organization)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .claims import SealClaims
+from .codec import MAX_SEAL_CHARS, Reason
+
+SealStatus = Literal["VALID", "REVOKED", "UNKNOWN"]
+
+
+class SealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seal: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SEAL_CHARS)
+    ] = Field(
+        description="The text after `#` in the QR code's URL, `CMM1:` included "
+        "(percent-decoded: a browser turns its spaces into `%20`).",
+        examples=["CMM1:6BFOXN*TS0BI$ZD..."],
+    )
+
+
+class SealClaimsOut(BaseModel):
+    """The claims under their CBOR names (see docs/seal.md)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    n: str = Field(description="Certificate number.", examples=["CMM-2025-000123"])
+    iat: int = Field(description="Issued at, seconds since the Unix epoch.")
+    auth: str = Field(description="Requesting authority, as printed.")
+    ofi: str = Field(description="Oficio number.")
+    sub: str = Field(description="Subject's name, masked as on the verification page.")
+    sid: str = Field(description="Subject's identification, masked.")
+    from_: date | None = Field(alias="from", description="Period start; null: whole history.")
+    to: date = Field(description="Period end.")
+    cnt: int = Field(description="Number of movements certified.")
+    sha: str = Field(
+        description="Hex of the first 16 bytes of the SHA-256 of the movement table as printed."
+    )
+
+    @classmethod
+    def of(cls, claims: SealClaims) -> SealClaimsOut:
+        return cls.model_validate(claims.to_json())
+
+
+class SealCheckOut(BaseModel):
+    valid: bool = Field(description="Signed by one of our seal keys and well formed.")
+    kid: str | None = Field(description="The seal key named by the seal.")
+    claims: SealClaimsOut | None = Field(description="Only when valid.")
+    status: SealStatus = Field(
+        description="The certificate's status in our records; UNKNOWN when the seal is "
+        "invalid or names no certificate we hold."
+    )
+    reason: Reason | None = Field(
+        default=None, description="Why the seal is not valid (null when it is)."
+    )
+    record_matches: bool | None = Field(
+        default=None,
+        description="Whether our record of the certificate says what the seal says "
+        "(number, issue time, authority, oficio, movement count); null without a record.",
+    )
+
+
+class SealKeyOut(BaseModel):
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str
+    alg: Literal["ES256"]
+    use: Literal["sig"]
+
+
+class SealKeysOut(BaseModel):
+    keys: list[SealKeyOut]
