@@ -18,7 +18,7 @@ from services.issuer.seal.keys import (
     load_public_keys_pem,
     load_seal_key,
 )
-from services.issuer.settings import DEV_KEYS_DIRECTORY, IssuerSettings
+from services.issuer.settings import DEV_CA_CRL, DEV_KEYS_DIRECTORY, IssuerSettings
 from services.issuer.signing import (
     SigningIdentity,
     create_development_pki,
@@ -36,6 +36,10 @@ class KeyMaterial:
     oficio_trust_roots: tuple[x509.Certificate, ...]
     # Seals the QR codes; its public keys are GET /v1/seal-keys.
     seal: SealKeyring
+    # CAs of the timestamp authority (ISSUER_TSA_URL): they vouch for timestamps only.
+    tsa_trust_roots: tuple[x509.Certificate, ...] = ()
+    # DER CRLs embedded with timestamped signatures (the CA's own are fetched online).
+    signing_crls: tuple[bytes, ...] = ()
 
     @property
     def ca_pem(self) -> bytes:
@@ -57,7 +61,20 @@ def load_key_material(settings: IssuerSettings) -> KeyMaterial:
         ca_certificates=tuple(load_certificates_pem(settings.ca_certificate_path)),
         oficio_trust_roots=roots,
         seal=_seal_keyring(settings),
+        signing_crls=_signing_crls(settings),
+        tsa_trust_roots=tuple(
+            load_certificates_pem(settings.tsa_trust_roots_path)
+            if settings.tsa_trust_roots_path
+            else ()
+        ),
     )
+
+
+def _signing_crls(settings: IssuerSettings) -> tuple[bytes, ...]:
+    path = settings.signing_crl_path
+    if path is None and settings.uses_development_keys and DEV_CA_CRL.exists():
+        path = DEV_CA_CRL
+    return (path.read_bytes(),) if path is not None else ()
 
 
 def _seal_keyring(settings: IssuerSettings) -> SealKeyring:

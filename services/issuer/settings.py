@@ -14,6 +14,7 @@ DEV_KEYS_DIRECTORY = Path(".data/keys")
 DEV_SIGNING_P12 = DEV_KEYS_DIRECTORY / "signer.p12"
 DEV_CA_CERTIFICATE = DEV_KEYS_DIRECTORY / "ca.pem"
 DEV_SEAL_KEY = DEV_KEYS_DIRECTORY / "seal.key.pem"
+DEV_CA_CRL = DEV_KEYS_DIRECTORY / "ca.crl"
 DEV_SIGNING_PASSWORD = "development"  # noqa: S105 - the development PKI's documented passphrase
 
 
@@ -60,6 +61,16 @@ class IssuerSettings(ServiceSettings):
         description="RFC 3161 timestamp authority: signatures become PAdES B-LT (long-term).",
     )
     tsa_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    signing_crl_path: Path | None = Field(
+        default=None,
+        description="DER CRL of the signing CA, embedded for long-term validation when the "
+        "CA publishes none online (development: the dev CA's).",
+    )
+    tsa_trust_roots_path: Path | None = Field(
+        default=None,
+        description="PEM of the CA(s) that certify the timestamp authority (its chain is "
+        "validated and embedded with the signature).",
+    )
     require_signed_oficio: bool = False
     oficio_max_age_days: int = Field(default=365, ge=1, le=3650)
     pending_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
@@ -86,6 +97,8 @@ class IssuerSettings(ServiceSettings):
             problems.append("seal_key_path or seal_key_pem is required")
         if self.signing_p12_password.get_secret_value() == DEV_SIGNING_PASSWORD:
             problems.append("signing_p12_password must not be the development placeholder")
+        if self.tsa_url and self.tsa_trust_roots_path is None:
+            problems.append("tsa_url needs tsa_trust_roots_path")
         if self.require_signed_oficio and self.oficio_trust_roots_path is None:
             problems.append("require_signed_oficio needs oficio_trust_roots_path")
         if problems:

@@ -170,12 +170,16 @@ def issuer_factory(
 
     ``committing=True`` gives the app a real pool (requests commit, run concurrently);
     ``registry_http=None`` makes a real httpx client for ``registry_url`` (e.g. a closed
-    port) instead of the in-process registry.
+    port) instead of the in-process registry; ``keys`` replaces the session's key material.
     """
 
     @contextlib.asynccontextmanager
     async def factory(
-        *, committing: bool = False, registry_http: Any = registry_committing, **overrides: Any
+        *,
+        committing: bool = False,
+        registry_http: Any = registry_committing,
+        keys: KeyMaterial = key_material,
+        **overrides: Any,
     ) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
         settings = issuer_settings.model_copy(update=overrides)
         async with contextlib.AsyncExitStack() as stack:
@@ -191,7 +195,7 @@ def issuer_factory(
                 app,
                 engine=issuer_engine,
                 sessionmaker=sessions,
-                keys=key_material,
+                keys=keys,
                 registry_http=registry_http,
             )
             client = AsyncClient(transport=ASGITransport(app=app), base_url=ISSUER_URL)

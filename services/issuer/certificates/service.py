@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import partial
 from uuid import UUID
 
+import aiohttp
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,13 +29,25 @@ from services.issuer.certificates.repository import CertificateRepository
 from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
-from services.issuer.registry_client import RegistryClient
+from services.issuer.registry_client import RegistryClient, RegistryUnavailable
 from services.issuer.seal.issuing import seal_for
 from services.issuer.settings import IssuerSettings
-from services.issuer.signing import sign_certificate_pdf
+from services.issuer.signing import (
+    LongTermValidation,
+    long_term_validation,
+    sign_certificate_pdf,
+)
 from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
+
+
+class TimestampUnavailable(RegistryUnavailable):
+    """The timestamp authority (ISSUER_TSA_URL) did not answer. Handled like a registry
+    outage, which is why it subclasses it: the request stays PENDING and is retried."""
+
+    type_slug = "timestamp-authority-unavailable"
+    title = "The timestamp authority cannot be reached"
 
 
 class CertificateNotFound(NotFound):
@@ -65,6 +78,16 @@ class CertificateIssuer:
         self.keys = keys
         self.settings = settings
         self.last_timings: StageTimings | None = None
+        # PAdES B-LTA when a timestamp authority is configured; B-B otherwise.
+        self.long_term: LongTermValidation | None = None
+        if settings.tsa_url:
+            self.long_term = long_term_validation(
+                settings.tsa_url,
+                trust_roots=[*keys.ca_certificates, *keys.tsa_trust_roots],
+                crls=keys.signing_crls,
+                chain=keys.signer.ca_certificates,
+                timeout_seconds=settings.tsa_timeout_seconds,
+            )
 
     def pdf_url(self, certificate_id: UUID) -> str:
         return self.settings.public_url(f"/v1/certificates/{certificate_id}/pdf")
@@ -100,6 +123,11 @@ class CertificateIssuer:
         issued_at = now()
         year = issued_at.astimezone(ECUADOR).year
         certificates = CertificateRepository(session)
+        # With a timestamp authority, signing needs the network: if it fails, the savepoint
+        # gives the number back (numbers have no gaps) and the request stays PENDING.
+        # The counter stays locked during that round trip: the TSA's latency bounds
+        # issuance throughput (see README, "Long-term validity").
+        savepoint = await session.begin_nested() if self.long_term else None
         sequence = await certificates.next_sequence(year)
         number = certificate_number(self.settings.certificate_number_prefix, year, sequence)
         verification_code = new_verification_code()
@@ -122,9 +150,17 @@ class CertificateIssuer:
         # CPU-bound: worker threads, so one big history never stalls other requests.
         pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
         rendered = time.perf_counter()
-        signed = await anyio.to_thread.run_sync(
-            partial(sign_certificate_pdf, pdf, self.keys.signer)
-        )
+        try:
+            signed = await anyio.to_thread.run_sync(
+                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term)
+            )
+        except (OSError, aiohttp.ClientError) as exc:  # TimestampRequestError is an OSError
+            if savepoint is None:
+                raise
+            await savepoint.rollback()
+            raise TimestampUnavailable(f"Timestamp authority failed: {exc}") from exc
+        if savepoint is not None:
+            await savepoint.commit()
         done = time.perf_counter()
 
         certificate = await certificates.add(

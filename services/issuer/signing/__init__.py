@@ -9,11 +9,13 @@ from .keys import (
     load_certificates_pem,
     write_pkcs12,
 )
+from .long_term import LongTermValidation, long_term_validation
 from .signer import sign_certificate_pdf, sign_pdf
 from .validation import SignatureCheck, validate_signed_pdf
 
 __all__ = [
     "DevelopmentPki",
+    "LongTermValidation",
     "SignatureCheck",
     "SigningIdentity",
     "create_ca",
@@ -21,6 +23,7 @@ __all__ = [
     "issue_signing_certificate",
     "load_certificates_pem",
     "load_signer",
+    "long_term_validation",
     "sign_certificate_pdf",
     "sign_pdf",
     "validate_signed_pdf",

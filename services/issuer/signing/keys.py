@@ -46,6 +46,8 @@ class DevelopmentPki:
     passphrase: bytes
     # EC P-256 key of the QR code's seal: separate from the PDF signing key.
     seal_key: Path
+    # The CA's (empty) CRL: long-term validation needs revocation data for the signer.
+    ca_crl: Path
 
 
 def _name(common_name: str, organization: str, country: str) -> x509.Name:
@@ -186,8 +188,17 @@ def create_development_pki(
         signer_p12=directory / "signer.p12",
         passphrase=passphrase,
         seal_key=directory / "seal.key.pem",
+        ca_crl=directory / "ca.crl",
     )
     create_seal_key_file(pki.seal_key)
+    _create_pki(pki, organization=organization, overwrite=overwrite)
+    if pki.ca_key.exists() and (overwrite or not pki.ca_crl.exists()):
+        _write_atomically(pki.ca_crl, empty_crl(*_load_ca(pki)))
+    return pki
+
+
+def _create_pki(pki: DevelopmentPki, *, organization: str, overwrite: bool) -> None:
+    passphrase = pki.passphrase
     have_ca, have_key, have_p12 = (p.exists() for p in (pki.ca_cert, pki.ca_key, pki.signer_p12))
     if overwrite or not (have_ca or have_key or have_p12):
         ca_cert, ca_key = create_ca(DEV_CA_NAME, organization=organization)
@@ -195,18 +206,34 @@ def create_development_pki(
         _write_atomically(pki.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM))
     elif have_ca and have_p12:
         load_signer(pki.signer_p12, passphrase)  # fail now, not at first signature
-        return pki
+        return
     elif have_ca and have_key:
         ca_cert, ca_key = _load_ca(pki)
     else:
         raise FileExistsError(
-            f"incomplete development PKI in {directory}; remove it or pass overwrite=True"
+            f"incomplete development PKI in {pki.directory}; remove it or pass overwrite=True"
         )
     cert, key = issue_signing_certificate(
         ca_cert, ca_key, DEV_SIGNER_NAME, organization=organization
     )
     write_pkcs12(pki.signer_p12, key, cert, [ca_cert], passphrase)
-    return pki
+
+
+def empty_crl(ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> bytes:
+    """A DER CRL revoking nothing, valid as long as the CA (development only: a real CA
+    publishes fresh CRLs or OCSP)."""
+    ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    now = dt.datetime.now(dt.UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - _CLOCK_SKEW)
+        .next_update(ca_cert.not_valid_after_utc)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False)
+        .add_extension(x509.CRLNumber(1), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.DER)
 
 
 def _load_ca(pki: DevelopmentPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:

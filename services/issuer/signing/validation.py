@@ -63,22 +63,33 @@ def validate_signed_pdf(
     trust_roots: Sequence[x509.Certificate],
     *,
     require_certification: bool = False,
+    timestamp_roots: Sequence[x509.Certificate] = (),
 ) -> SignatureCheck:
     """Check the last signature of ``pdf_bytes`` against ``trust_roots``; never raises.
 
     Valid means: intact, chaining to a trust root (offline, revocation soft-fail), covering
     the whole document (only LTA updates may follow it), not violating an earlier author
     signature's DocMDP policy and, if ``require_certification``, being the DocMDP one.
+    A signature timestamp must chain to ``timestamp_roots`` (the timestamp authority's
+    CAs, kept apart so that they never vouch for a signer).
     """
     ensure_worker_thread()
-    roots = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in trust_roots]
+    roots = _asn1(trust_roots)
+    ts_roots = _asn1(timestamp_roots) + roots
     # asyncio.run stays outside every try/except so that an infrastructure failure is
     # never mistaken for a bad signature.
-    return asyncio.run(_validate(pdf_bytes, roots, require_certification))
+    return asyncio.run(_validate(pdf_bytes, roots, ts_roots, require_certification))
+
+
+def _asn1(certificates: Sequence[x509.Certificate]) -> list[asn1_x509.Certificate]:
+    return [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in certificates]
 
 
 async def _validate(
-    pdf_bytes: bytes, roots: list[asn1_x509.Certificate], require_certification: bool
+    pdf_bytes: bytes,
+    roots: list[asn1_x509.Certificate],
+    ts_roots: list[asn1_x509.Certificate],
+    require_certification: bool,
 ) -> SignatureCheck:
     try:
         reader = PdfFileReader(BytesIO(pdf_bytes))
@@ -100,8 +111,13 @@ async def _validate(
     # allow_fetching=False means the context owns no HTTP session, so there is nothing
     # to aclose() afterwards.
     vc = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    ts_vc = ValidationContext(
+        trust_roots=ts_roots, allow_fetching=False, revocation_mode="soft-fail"
+    )
     try:
-        status = await async_validate_pdf_signature(last, vc, key_usage_settings=_KEY_USAGE)
+        status = await async_validate_pdf_signature(
+            last, vc, ts_validation_context=ts_vc, key_usage_settings=_KEY_USAGE
+        )
         certified = _is_certifying(reader, last)
         author_lock_ok = _author_docmdp_respected(reader, signatures, last)
     except Exception:

@@ -129,7 +129,9 @@ async def verify_pdf(request: Request, session: SessionDep, keys: KeysDep) -> Pd
         raise InvalidInput(
             "The body is empty.", errors=[FieldError("BODY_EMPTY", None, "send the PDF's bytes")]
         )
-    return await service.check_pdf(session, pdf, ca_certificates=keys.ca_certificates)
+    return await service.check_pdf(
+        session, pdf, ca_certificates=keys.ca_certificates, timestamp_roots=keys.tsa_trust_roots
+    )
 
 
 @router.get(

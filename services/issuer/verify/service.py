@@ -80,7 +80,11 @@ async def verification(session: AsyncSession, code: str) -> VerificationOut:
 
 
 async def check_pdf(
-    session: AsyncSession, pdf: bytes, *, ca_certificates: Sequence[x509.Certificate]
+    session: AsyncSession,
+    pdf: bytes,
+    *,
+    ca_certificates: Sequence[x509.Certificate],
+    timestamp_roots: Sequence[x509.Certificate] = (),
 ) -> PdfCheckOut:
     if PUBLIC_SIGNATURE_CHECKS.statistics().tasks_waiting >= MAX_WAITING_CHECKS:
         raise ServiceUnavailable("Too many PDFs are being checked; try again.", retry_after=2)
@@ -88,7 +92,13 @@ async def check_pdf(
     # must not starve the other endpoints of connections. Checked even without a match:
     # it tells a forged or altered copy from a foreign file.
     signature = await anyio.to_thread.run_sync(
-        partial(validate_signed_pdf, pdf, list(ca_certificates), require_certification=True),
+        partial(
+            validate_signed_pdf,
+            pdf,
+            list(ca_certificates),
+            require_certification=True,
+            timestamp_roots=list(timestamp_roots),
+        ),
         limiter=PUBLIC_SIGNATURE_CHECKS,
     )
     certificate = await CertificateRepository(session).by_sha256(hashlib.sha256(pdf).hexdigest())
