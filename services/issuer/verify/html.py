@@ -84,7 +84,21 @@ def render_verification_page(
         kind=kind,
         status_title=title,
         code=code,
+        seal_record=seal_record(verification),
     )
+
+
+def seal_record(verification: VerificationOut) -> dict[str, object]:
+    """What our records say, under the seal's claim names (templates/_seal.html)."""
+    return {
+        "n": verification.number,
+        "iat": int(verification.issued_at.timestamp()),
+        "auth": verification.authority,
+        "ofi": verification.oficio_number,
+        "sub": verification.subject.full_name,
+        "sid": verification.subject.identification,
+        "cnt": verification.movement_count,
+    }
 
 
 def render_not_found_page(code: str, *, context: PageContext) -> str:

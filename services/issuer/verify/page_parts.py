@@ -11,8 +11,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 _HERE = Path(__file__).parent
-PAGE_CSS = (_HERE / "page.css").read_text(encoding="utf-8")
-PAGE_JS = (_HERE / "page.js").read_text(encoding="utf-8")
+# seal.* belong to the "Sello del código QR" card (templates/_seal.html).
+PAGE_CSS = "".join((_HERE / f).read_text(encoding="utf-8") for f in ("page.css", "seal.css"))
+PAGE_JS = "".join((_HERE / f).read_text(encoding="utf-8") for f in ("page.js", "seal.js"))
 
 ISSUING_AUTHORITY = "Ministerio del Interior — Subsecretaría de Migración"
 
