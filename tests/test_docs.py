@@ -34,7 +34,7 @@ def documented_variables() -> set[str]:
     section = readme.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()
     for row in re.findall(r"^\| `([^|]+)` \|", section, flags=re.MULTILINE):
-        names |= set(re.findall(r"[A-Z][A-Z0-9_]+", row))
+        names |= set(re.findall(r"[A-Z][A-Z0-9_]{2,}", row))
     return names
 
 

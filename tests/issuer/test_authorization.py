@@ -18,6 +18,8 @@ EXPECTED = {
     ("GET", "/v1/verify/{verification_code}"): None,
     ("POST", "/v1/verify"): None,
     ("GET", "/v1/signing-certificates"): None,
+    ("GET", "/v1/seal-keys"): None,
+    ("POST", "/v1/verify/seal"): None,
     ("GET", "/livez"): None,
     ("GET", "/readyz"): None,
     ("GET", "/metrics"): None,

@@ -3,13 +3,14 @@
 from fastapi import APIRouter, Response
 
 from services.issuer.deps import KeysDep
+from shared.auth import GuardedRoute, PublicRateLimited
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
 from .schemas import SealCheckOut, SealIn, SealKeysOut
 from .service import check_seal
 
-router = APIRouter(tags=["verification (public)"])
+router = APIRouter(tags=["verification (public)"], route_class=GuardedRoute)
 
 
 @router.get("/v1/seal-keys", response_model=SealKeysOut)
@@ -29,7 +30,12 @@ async def seal_keys(keys: KeysDep, response: Response) -> dict[str, list[dict[st
 @router.post(
     "/v1/verify/seal",
     response_model=SealCheckOut,
-    responses={413: {"model": ProblemSchema}, 422: {"model": ProblemSchema}},
+    dependencies=[PublicRateLimited],
+    responses={
+        413: {"model": ProblemSchema},
+        422: {"model": ProblemSchema},
+        429: {"model": ProblemSchema},
+    },
 )
 async def verify_seal(body: SealIn, session: SessionDep, keys: KeysDep) -> SealCheckOut:
     """Check the seal of a certificate's QR code (public, no token).
