@@ -80,6 +80,13 @@
         return;
       }
       const body = await response.json();
+      if (!body.valid && body.reason === "MALFORMED") {
+        // Some scanner apps cut a URL at the first space (a base45 character).
+        show("warn", "No se pudo leer el sello del código QR completo.", element("p",
+          "Escanee el código con la cámara del teléfono o compare los datos de arriba " +
+          "con el documento impreso."));
+        return;
+      }
       if (!body.valid) {
         show("bad", "El sello del código QR NO es válido.", element("p",
           "El código QR fue alterado o no lo emitió la Subsecretaría de Migración: " +
