@@ -135,4 +135,6 @@ def decode_fragment(text: str, keys: Iterable[SealPublicKey]) -> SealCheck:
     if check.valid or "%20" not in text:
         return check
     decoded = decode_seal(text.replace("%20", " "), keys)
-    return decoded if decoded.valid else check
+    # Whichever reading got further explains the failure better (e.g. BAD_SIGNATURE of
+    # an altered seal rather than MALFORMED of its still-encoded form).
+    return decoded if decoded.valid or check.reason == "MALFORMED" else check
