@@ -160,6 +160,21 @@ class RegistryClient:
                 return History(person=person, movements=movements)
         raise RegistryUnavailable(f"The registry kept paginating past {MAX_PAGES} pages.")
 
+    async def person(
+        self, identity: dict[str, str], *, reference: str, request_id: str | None
+    ) -> Person | None:
+        """Who the registry knows under this identity (its data of record), reading at most
+        one movement. Access-logged by the registry like any search."""
+        body = {
+            "identity": identity,
+            "purpose": "CERTIFICATE",
+            "reference": reference,
+            "limit": 1,
+            "cursor": None,
+        }
+        raw = await self._call("person_lookup", "POST", "/v1/history/search", body, request_id)
+        return _parse(_HistoryPage, raw, "person_lookup").person
+
     async def control_point_names(
         self, *, request_id: str | None, needed: Collection[str] = ()
     ) -> dict[str, str]:

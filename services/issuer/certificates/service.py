@@ -28,6 +28,7 @@ from services.issuer.certificates.repository import CertificateRepository
 from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
+from services.issuer.oficios.names import SubjectNameMismatch, name_errors
 from services.issuer.registry_client import RegistryClient
 from services.issuer.settings import IssuerSettings
 from services.issuer.signing import sign_certificate_pdf
@@ -77,7 +78,9 @@ class CertificateIssuer:
         """Issue and store the certificate of a PENDING request (which becomes ISSUED).
 
         Raises RegistryUnavailable before anything is written when the registry cannot
-        answer; the caller keeps the request PENDING.
+        answer; the caller keeps the request PENDING. Raises SubjectNameMismatch, also
+        before anything is written, when the registry's person does not bear the oficio's
+        name; the caller rejects the request.
         """
         started = time.perf_counter()
         subject = certificate_request.subject
@@ -89,6 +92,11 @@ class CertificateIssuer:
             reference=certificate_request.oficio_number,
             request_id=certificate_request.request_id,
         )
+        mismatch = name_errors(
+            subject.get("full_name"), history.person.surnames if history.person else None
+        )
+        if mismatch:
+            raise SubjectNameMismatch(mismatch)
         movements = content_.certifiable(history)
         control_points = await self.registry.control_point_names(
             request_id=certificate_request.request_id,
