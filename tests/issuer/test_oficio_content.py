@@ -21,7 +21,6 @@ from services.issuer.oficios.schemas import CertificateRequestIn
 from services.issuer.signing import sign_pdf
 from tests.issuer.conftest import Authorities, AuthorityPki
 from tests.issuer.helpers import (
-    b64,
     certificate_request,
     fresh_cedula,
     letter_lines,
