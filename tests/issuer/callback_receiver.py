@@ -33,7 +33,7 @@ def callback_receiver(*, fail_first: int) -> Iterator[Receiver]:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with receiver.lock:
                 answered = 503 if len(receiver.calls) < receiver.fail_first else 204
