@@ -69,7 +69,8 @@ class OficioTrust:
         intermediates: list[asn1_x509.Certificate] = []
         for certificate in certificates:
             parsed = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-            (roots if parsed.self_signed else intermediates).append(parsed)
+            self_issued = certificate.issuer == certificate.subject
+            (roots if self_issued else intermediates).append(parsed)
         return cls(tuple(roots), tuple(intermediates), fetch_revocation)
 
 
