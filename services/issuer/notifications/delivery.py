@@ -131,12 +131,16 @@ class CallbackDelivery:
         body = json.dumps(claimed.payload, separators=(",", ":"), ensure_ascii=False)
         webhook_id = f"msg_{claimed.notification_id}"
         sent_at = now()
+        try:
+            # sent_at is in UTC, which is what the library assumes of the datetime.
+            signature = Webhook(claimed.callback_secret).sign(webhook_id, sent_at, body)
+        except Exception as exc:  # a corrupted secret must end in FAILED, not loop forever
+            return f"cannot sign with the stored secret: {type(exc).__name__}"
         headers = {
             "content-type": "application/json",
             "webhook-id": webhook_id,
             "webhook-timestamp": str(int(sent_at.timestamp())),
-            # sent_at is in UTC, which is what the library assumes of the datetime.
-            "webhook-signature": Webhook(claimed.callback_secret).sign(webhook_id, sent_at, body),
+            "webhook-signature": signature,
         }
         try:
             response = await self.http.post(
