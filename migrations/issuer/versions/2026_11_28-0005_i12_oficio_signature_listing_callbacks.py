@@ -1,7 +1,7 @@
 """Oficio signature details, listing requests, and callbacks with a durable outbox.
 
-Revision ID: 0004_i12
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28
 
 - ``certificate_requests.oficio_signature``: who signed the oficio's PDF, for the view.
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004_i12"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
