@@ -7,6 +7,8 @@ Create Date: 2026-11-28
 - ``certificate_requests.oficio_signature``: who signed the oficio's PDF, for the view.
 - An index for GET /v1/certificate-requests (one authority's requests, newest first).
 - ``authorities.callback_url`` / ``callback_secret``: where and how to notify.
+- ``certificate_requests.include_stay_summary`` and ``certificates.stay_summary``: the
+  RESUMEN DE PERMANENCIA asked for, and as printed.
 - ``notifications``: the outbox, written with the status change it announces. Rows are
   updated as deliveries are tried; they are never deleted by the service.
 """
@@ -32,6 +34,16 @@ def upgrade() -> None:
         "ix_certificate_requests_authority_created",
         "certificate_requests",
         ["authority_id", sa.text("created_at DESC"), sa.text("id DESC")],
+    )
+    op.add_column(
+        "certificate_requests",
+        sa.Column(
+            "include_stay_summary", sa.Boolean(), server_default=sa.text("false"), nullable=False
+        ),
+    )
+    op.add_column(
+        "certificates",
+        sa.Column("stay_summary", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     )
     op.add_column("authorities", sa.Column("callback_url", sa.Text(), nullable=True))
     op.add_column("authorities", sa.Column("callback_secret", sa.Text(), nullable=True))
@@ -89,5 +101,7 @@ def downgrade() -> None:
     op.drop_table("notifications")
     op.drop_column("authorities", "callback_secret")
     op.drop_column("authorities", "callback_url")
+    op.drop_column("certificates", "stay_summary")
+    op.drop_column("certificate_requests", "include_stay_summary")
     op.drop_index("ix_certificate_requests_authority_created", table_name="certificate_requests")
     op.drop_column("certificate_requests", "oficio_signature")

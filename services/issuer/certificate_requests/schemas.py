@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +20,11 @@ class CertificateOut(BaseModel):
     sha256: str = Field(description="Of the signed PDF's exact bytes.")
     pdf_url: str
     verify_url: str = Field(description="Public page anyone can check; also in the PDF's QR.")
+    stay_summary: dict[str, Any] | None = Field(
+        default=None,
+        description="With include_stay_summary: the registry's stay summary as of the "
+        "period's end, as printed (on, status, days_in_ecuador, visitor_allowance, returnee).",
+    )
 
 
 class IssuedOut(BaseModel):

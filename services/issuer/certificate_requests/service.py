@@ -109,6 +109,7 @@ async def submit(
         subject=subject,
         period_from=body.period.from_ if body.period else None,
         period_to=(body.period.to if body.period else None) or today,
+        include_stay_summary=body.include_stay_summary,
         status="REJECTED" if errors else "PENDING",
         errors=[e.as_dict() for e in errors],
         content_sha256=content_sha256,

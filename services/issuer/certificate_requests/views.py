@@ -26,6 +26,7 @@ def certificate_out(issuer: CertificateIssuer, certificate: Certificate) -> Cert
         sha256=certificate.sha256,
         pdf_url=issuer.pdf_url(certificate.id),
         verify_url=issuer.verify_url(certificate.verification_code),
+        stay_summary=certificate.stay_summary,
     )
 
 

@@ -25,6 +25,7 @@ from services.issuer.certificates import content as content_
 from services.issuer.certificates.codes import certificate_number, new_verification_code
 from services.issuer.certificates.rendering import render_certificate
 from services.issuer.certificates.repository import CertificateRepository
+from services.issuer.certificates.stay_summary import stay_summary_json, stay_summary_lines
 from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
@@ -97,6 +98,14 @@ class CertificateIssuer:
         )
         if mismatch:
             raise SubjectNameMismatch(mismatch)
+        stay_summary = None
+        if certificate_request.include_stay_summary:
+            stay_summary = await self.registry.stays_summary(
+                identity,
+                on=certificate_request.period_to,
+                reference=certificate_request.oficio_number,
+                request_id=certificate_request.request_id,
+            )
         movements = content_.certifiable(history)
         control_points = await self.registry.control_point_names(
             request_id=certificate_request.request_id,
@@ -123,6 +132,7 @@ class CertificateIssuer:
             control_points=control_points,
             verification_code=verification_code,
             verify_url=self.verify_url(verification_code),
+            stay_summary_lines=stay_summary_lines(stay_summary) if stay_summary else None,
         )
         # CPU-bound: worker threads, so one big history never stalls other requests.
         pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
@@ -145,6 +155,7 @@ class CertificateIssuer:
                 movement_count=len(movements),
                 sha256=hashlib.sha256(signed).hexdigest(),
                 pdf=signed,
+                stay_summary=stay_summary_json(stay_summary) if stay_summary else None,
             )
         )
         await CertificateRequestRepository(session).mark_issued(certificate_request)

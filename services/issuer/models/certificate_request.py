@@ -3,6 +3,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -64,6 +65,8 @@ class CertificateRequest(Base):
     period_from: Mapped[date | None] = mapped_column(Date)
     # "Up to today" is resolved on arrival, so a request issued later covers the same days.
     period_to: Mapped[date] = mapped_column(Date)
+    # Print the registry's stay summary as of period_to ("RESUMEN DE PERMANENCIA").
+    include_stay_summary: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     status: Mapped[str] = mapped_column(Text)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
     # Tells an honest re-send (same content) from a conflicting reuse of the oficio number.
