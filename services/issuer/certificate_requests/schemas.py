@@ -22,7 +22,9 @@ class CertificateOut(BaseModel):
     verify_url: str = Field(description="Public page anyone can check; also in the PDF's QR.")
     stay_summary: dict[str, Any] | None = Field(
         default=None,
-        description="With include_stay_summary: the registry's stay summary as of the "
+        # Absent, not null, when not asked for: the certificate keeps the contract's shape.
+        exclude_if=lambda value: value is None,
+        description="Only with include_stay_summary: the registry's stay summary as of the "
         "period's end, as printed (on, status, days_in_ecuador, visitor_allowance, returnee).",
     )
 
