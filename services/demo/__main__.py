@@ -113,11 +113,13 @@ def request_certificates(
     maria, carlos, nobody = scenario.MARIA, scenario.CARLOS, scenario.NOBODY
     # Signed once and kept: a re-run must send the very same oficio, or it would be a
     # different oficio under a number already used (409).
-    oficio_pdf = OUT / f"oficio-FGE-FPP-{year}-000101-O.b64"
+    # (named -v2 since the letter names the cédula, which the issuer now requires)
+    oficio_pdf = OUT / f"oficio-FGE-FPP-{year}-000101-O-v2.b64"
     if not oficio_pdf.exists():
         oficio_pdf.write_text(signed_oficio_base64(
             number=f"FGE-FPP-{year}-000101-O", when=today, subject=maria.full_name,
-            signatory="Dra. Ana Torres", signer_p12=Path(creds["demo_oficio_signer_p12"]),
+            identity=str(maria.national_id), signatory="Dra. Ana Torres",
+            signer_p12=Path(creds["demo_oficio_signer_p12"]),
         ))  # fmt: skip
     signed = oficio_pdf.read_text()
     requests = [

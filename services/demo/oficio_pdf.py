@@ -15,8 +15,10 @@ from services.issuer.signing import load_signer, sign_pdf
 
 
 def signed_oficio_base64(
-    *, number: str, when: date, subject: str, signatory: str, signer_p12: Path
+    *, number: str, when: date, subject: str, identity: str, signatory: str, signer_p12: Path
 ) -> str:
+    """The letter names the oficio number and the person's identity number: the issuer
+    reads the signed text and refuses an oficio that does not (OFICIO_CONTENT_MISMATCH)."""
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     body = [
@@ -30,13 +32,14 @@ def signed_oficio_base64(
         Spacer(1, 12),
         Paragraph(
             "Dentro de la investigación previa a mi cargo, solicito se remita el certificado de "
-            f"movimientos migratorios de {subject}, bajo formato para autoridad competente.",
+            f"movimientos migratorios de {subject}, con cédula de ciudadanía No. {identity}, "
+            "bajo formato para autoridad competente.",
             styles["Normal"],
         ),
         Spacer(1, 36),
         Paragraph(f"{signatory}<br/>Fiscal", styles["Normal"]),
     ]
     SimpleDocTemplate(buffer, pagesize=A4, title=f"Oficio {number}").build(body)
-    identity = load_signer(signer_p12, b"development")
-    signed = sign_pdf(buffer.getvalue(), identity, certify=False, field_name="FirmaFiscal")
+    signer = load_signer(signer_p12, b"development")
+    signed = sign_pdf(buffer.getvalue(), signer, certify=False, field_name="FirmaFiscal")
     return base64.b64encode(signed).decode()

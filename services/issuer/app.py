@@ -18,6 +18,7 @@ from services.issuer.certificates.router import router as certificates_router
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.deps import token_lookup
 from services.issuer.key_material import KeyMaterial, load_key_material
+from services.issuer.notifications.delivery import CallbackDelivery
 from services.issuer.pending.worker import PendingWorker
 from services.issuer.registry_client import RegistryClient
 from services.issuer.seal.router import router as seal_router
@@ -60,6 +61,15 @@ def registry_http_client(settings: IssuerSettings) -> httpx.AsyncClient:
     )
 
 
+def callback_http_client(settings: IssuerSettings) -> httpx.AsyncClient:
+    # No redirects (a receiver must answer at the URL it registered), no cookies kept.
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.callback_timeout_seconds),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=5),
+        follow_redirects=False,
+    )
+
+
 def attach_runtime(
     app: FastAPI,
     *,
@@ -67,6 +77,7 @@ def attach_runtime(
     sessionmaker: async_sessionmaker[AsyncSession],
     keys: KeyMaterial,
     registry_http: httpx.AsyncClient,
+    callback_http: httpx.AsyncClient,
 ) -> None:
     """Wire what the lifespan makes into ``app.state`` (tests wire their own)."""
     settings: IssuerSettings = app.state.settings
@@ -84,6 +95,7 @@ def attach_runtime(
     app.state.pending_worker = PendingWorker(
         sessionmaker, issuer, poll_seconds=settings.pending_poll_seconds
     )
+    app.state.callback_delivery = CallbackDelivery(sessionmaker, settings, callback_http)
 
 
 def create_app(
@@ -100,21 +112,28 @@ def create_app(
         )
         keys = await anyio.to_thread.run_sync(load_key_material, settings)
         http = registry_http or registry_http_client(settings)
+        callbacks = callback_http_client(settings)
         attach_runtime(
             app,
             engine=engine,
             sessionmaker=make_sessionmaker(engine),
             keys=keys,
             registry_http=http,
+            callback_http=callbacks,
         )
         # Started, not awaited: readiness depends on the issuer's database only.
-        worker = asyncio.create_task(app.state.pending_worker.run_forever(), name="pending")
+        workers = [
+            asyncio.create_task(app.state.pending_worker.run_forever(), name="pending"),
+            asyncio.create_task(app.state.callback_delivery.run_forever(), name="callbacks"),
+        ]
         try:
             yield
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for worker in workers:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await callbacks.aclose()
             if registry_http is None:
                 await http.aclose()
             await engine.dispose()

@@ -6,6 +6,7 @@ Without ISSUER_DATABASE_URL it works on the embedded development database.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +22,7 @@ from services.issuer.authorities.service import (
     create_staff_token,
     create_token,
     deactivate_authority,
+    set_callback,
 )
 from services.issuer.models import AUTHORITY_KINDS
 from services.issuer.seal.cli import app as seal_app
@@ -29,7 +31,7 @@ from services.issuer.signing import create_development_pki
 from shared import migrate
 from shared.db import make_engine, make_sessionmaker
 from shared.devdb import resolve_database_url
-from shared.settings import database_url_from_env
+from shared.settings import Environment, database_url_from_env
 
 T = TypeVar("T")
 _SCOPES_HELP = f"Comma-separated: {', '.join(SCOPES)}."
@@ -76,17 +78,52 @@ def authorities_create(
         None, help="Regex the whole oficio number must match (default: Quipux form)."
     ),
     scopes: str = typer.Option("certificates:request", help=_SCOPES_HELP),
+    callback_url: str | None = typer.Option(
+        None, help="Where to POST when a PENDING request is settled (https://)."
+    ),
 ) -> None:
     """Register an authority and print its first token (shown once) as the last line."""
     try:
         created = _in_transaction(
             lambda session: create_authority(
-                session, name=name, kind=kind, oficio_pattern=oficio_pattern, scopes=scopes
+                session,
+                name=name,
+                kind=kind,
+                oficio_pattern=oficio_pattern,
+                scopes=scopes,
+                callback_url=callback_url,
+                production=_production(),
             )
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    if created.callback_secret:
+        _print_secret(created.callback_secret)
     _print_token(created)
+
+
+@authorities.command("set-callback")
+def authorities_set_callback(
+    name: str = typer.Option(..., help="The authority's name."),
+    url: str | None = typer.Option(None, help="The callback URL; omit with --clear."),
+    clear: bool = typer.Option(False, "--clear", help="Stop sending callbacks."),
+) -> None:
+    """Set an authority's callback URL with a new signing secret (printed once, last line)."""
+    if bool(url) == clear:
+        raise typer.BadParameter("give either --url or --clear")
+    try:
+        result = _in_transaction(
+            lambda session: set_callback(session, name=name, url=url, production=_production())
+        )
+    except UnknownAuthority as exc:
+        raise typer.BadParameter(str(exc), param_hint="--name") from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--url") from exc
+    if result.secret is None:
+        typer.echo(f"authority {result.authority_id} '{name}': callbacks off")
+        return
+    typer.echo(f"authority {result.authority_id} '{name}': callbacks to {result.callback_url}")
+    _print_secret(result.secret)
 
 
 @authorities.command("deactivate")
@@ -122,6 +159,16 @@ def staff_create(
     created = _in_transaction(lambda session: create_staff_token(session, name=name))
     typer.echo(f"staff token {created.token_id} '{created.name}' scopes=admin")
     typer.echo(created.token)
+
+
+def _print_secret(secret: str) -> None:
+    typer.echo("callback signing secret (Standard Webhooks; shown once, keep it):")
+    typer.echo(secret)
+
+
+def _production() -> bool:
+    """Only https:// callbacks in production; read like the database URL, nothing else."""
+    return os.environ.get("ISSUER_ENVIRONMENT", "").lower() == Environment.PRODUCTION
 
 
 def _print_token(created: CreatedToken) -> None:

@@ -7,10 +7,12 @@ double the issuance time, so the app keeps one :class:`KeyMaterial` for its life
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from services.issuer.oficios.signed_pdf import OficioTrust
 from services.issuer.seal.keys import (
     SealKeyring,
     SealPublicKey,
@@ -34,6 +36,8 @@ class KeyMaterial:
     ca_certificates: tuple[x509.Certificate, ...]
     # CAs whose signatures on oficios are accepted; empty means no oficio PDF can pass.
     oficio_trust_roots: tuple[x509.Certificate, ...]
+    # The same, split into anchors and intermediates for path building.
+    oficio_trust: OficioTrust
     # Seals the QR codes; its public keys are GET /v1/seal-keys.
     seal: SealKeyring
     # CAs of the timestamp authority (ISSUER_TSA_URL): they vouch for timestamps only.
@@ -53,13 +57,15 @@ def load_key_material(settings: IssuerSettings) -> KeyMaterial:
         create_development_pki(DEV_KEYS_DIRECTORY)
     password = settings.signing_p12_password.get_secret_value().encode() or None
     signer = load_signer(settings.signing_p12_path, password)
-    roots: tuple[x509.Certificate, ...] = ()
-    if settings.oficio_trust_roots_path is not None:
-        roots = tuple(load_certificates_pem(settings.oficio_trust_roots_path))
+    source = settings.oficio_trust_source
+    roots = tuple(load_trust_certificates(source)) if source is not None else ()
     return KeyMaterial(
         signer=signer,
         ca_certificates=tuple(load_certificates_pem(settings.ca_certificate_path)),
         oficio_trust_roots=roots,
+        oficio_trust=OficioTrust.from_certificates(
+            roots, fetch_revocation=settings.fetches_oficio_revocation
+        ),
         seal=_seal_keyring(settings),
         signing_crls=_signing_crls(settings),
         tsa_trust_roots=tuple(
@@ -96,3 +102,10 @@ def _seal_keyring(settings: IssuerSettings) -> SealKeyring:
             if k.kid != current.kid
         )
     return SealKeyring(current=current, retired=retired)
+
+
+def load_trust_certificates(source: Path) -> list[x509.Certificate]:
+    """A PEM file, or every ``*.pem`` of a directory (the shipped bundle's layout)."""
+    if source.is_dir():
+        return [c for path in sorted(source.glob("*.pem")) for c in load_certificates_pem(path)]
+    return load_certificates_pem(source)

@@ -83,6 +83,35 @@ class _HistoryPage(History):
     next_cursor: str | None = None
 
 
+class DaysInEcuador(_Lenient):
+    last_90: int
+    last_180: int
+    last_365: int
+
+
+class VisitorAllowance(_Lenient):
+    allowance_days: int
+    window_days: int
+    days_used: int
+    days_remaining: int
+    overstay_days: int
+
+
+class Returnee(_Lenient):
+    abroad_from: date
+    returned_on: date
+    days_abroad: int
+    more_than_two_years_abroad: bool
+
+
+class StaySummary(_Lenient):
+    on: date
+    status: str
+    days_in_ecuador: DaysInEcuador
+    visitor_allowance: VisitorAllowance | None = None
+    returnee: Returnee | None = None
+
+
 class _ControlPoint(_Lenient):
     code: str
     name: str
@@ -159,6 +188,30 @@ class RegistryClient:
             if not cursor:
                 return History(person=person, movements=movements)
         raise RegistryUnavailable(f"The registry kept paginating past {MAX_PAGES} pages.")
+
+    async def person(
+        self, identity: dict[str, str], *, reference: str, request_id: str | None
+    ) -> Person | None:
+        """Who the registry knows under this identity (its data of record), reading at most
+        one movement. Access-logged by the registry like any search."""
+        body = {
+            "identity": identity,
+            "purpose": "CERTIFICATE",
+            "reference": reference,
+            "limit": 1,
+            "cursor": None,
+        }
+        raw = await self._call("person_lookup", "POST", "/v1/history/search", body, request_id)
+        return _parse(_HistoryPage, raw, "person_lookup").person
+
+    async def stays_summary(
+        self, identity: dict[str, str], *, on: date, reference: str, request_id: str | None
+    ) -> StaySummary:
+        """The registry's stay summary as of ``on`` (its ``POST /v1/stays/summary``)."""
+        body = {"identity": identity, "on": on.isoformat(), "purpose": "CERTIFICATE",
+                "reference": reference}  # fmt: skip
+        raw = await self._call("stays_summary", "POST", "/v1/stays/summary", body, request_id)
+        return _parse(StaySummary, raw, "stays_summary")
 
     async def control_point_names(
         self, *, request_id: str | None, needed: Collection[str] = ()

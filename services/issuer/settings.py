@@ -16,6 +16,9 @@ DEV_CA_CERTIFICATE = DEV_KEYS_DIRECTORY / "ca.pem"
 DEV_SEAL_KEY = DEV_KEYS_DIRECTORY / "seal.key.pem"
 DEV_CA_CRL = DEV_KEYS_DIRECTORY / "ca.crl"
 DEV_SIGNING_PASSWORD = "development"  # noqa: S105 - the development PKI's documented passphrase
+# Ecuador's accredited CAs (roots and intermediates, with a manifest): what oficios signed
+# with FirmaEC chain to. Production trusts it unless told otherwise.
+ECUADOR_TRUST_BUNDLE = Path(__file__).parent / "trust" / "ecuador"
 
 
 class IssuerSettings(ServiceSettings):
@@ -43,7 +46,15 @@ class IssuerSettings(ServiceSettings):
     )
     oficio_trust_roots_path: Path | None = Field(
         default=None,
-        description="PEM bundle of the CAs trusted to sign oficios (in production, Ecuador's).",
+        description="PEM file, or a directory of PEM files, of the CAs trusted to sign "
+        "oficios: self-signed ones are trust anchors, the rest intermediates for building "
+        "paths. Default: Ecuador's accredited CAs in production, none in development.",
+    )
+    oficio_revocation_fetch: bool | None = Field(
+        default=None,
+        description="Ask the signer's CA (CRL/OCSP) whether its certificate is revoked. "
+        "Default: on in production, off elsewhere. Unreachable answers are reported on the "
+        "request, never taken as a pass.",
     )
     seal_key_path: Path = Field(
         default=DEV_SEAL_KEY,
@@ -75,6 +86,12 @@ class IssuerSettings(ServiceSettings):
     oficio_max_age_days: int = Field(default=365, ge=1, le=3650)
     pending_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     certificate_number_prefix: str = Field(default="CMM", pattern=r"^[A-Z]{2,10}$")
+    # Callbacks (Standard Webhooks) when a PENDING request is settled.
+    callback_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    callback_retry_base_seconds: float = Field(default=5.0, ge=0, le=3600)
+    callback_retry_max_seconds: float = Field(default=3600.0, ge=0, le=86400)
+    callback_give_up_after_seconds: float = Field(default=86400.0, ge=0, le=7 * 86400)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> IssuerSettings:
@@ -99,11 +116,21 @@ class IssuerSettings(ServiceSettings):
             problems.append("signing_p12_password must not be the development placeholder")
         if self.tsa_url and self.tsa_trust_roots_path is None:
             problems.append("tsa_url needs tsa_trust_roots_path")
-        if self.require_signed_oficio and self.oficio_trust_roots_path is None:
-            problems.append("require_signed_oficio needs oficio_trust_roots_path")
         if problems:
             raise ValueError("; ".join(problems) + " in production")
         return self
+
+    @property
+    def oficio_trust_source(self) -> Path | None:
+        if self.oficio_trust_roots_path is not None:
+            return self.oficio_trust_roots_path
+        return ECUADOR_TRUST_BUNDLE if self.is_production else None
+
+    @property
+    def fetches_oficio_revocation(self) -> bool:
+        if self.oficio_revocation_fetch is not None:
+            return self.oficio_revocation_fetch
+        return self.is_production
 
     @property
     def uses_development_keys(self) -> bool:

@@ -185,6 +185,7 @@ def issuer_factory(
         async with contextlib.AsyncExitStack() as stack:
             if registry_http is None:
                 registry_http = await stack.enter_async_context(httpx.AsyncClient())
+            callback_http = await stack.enter_async_context(httpx.AsyncClient())
             app = create_app(settings, registry_http=registry_http)
             sessions = (
                 async_sessionmaker(issuer_engine, expire_on_commit=False)
@@ -197,6 +198,7 @@ def issuer_factory(
                 sessionmaker=sessions,
                 keys=keys,
                 registry_http=registry_http,
+                callback_http=callback_http,
             )
             client = AsyncClient(transport=ASGITransport(app=app), base_url=ISSUER_URL)
             async with client:

@@ -166,3 +166,46 @@ async def signed_oficio_pdf(signer: SigningIdentity, text: str = "Oficio firmado
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def oficio_letter_pdf(lines: list[str]) -> bytes:
+    """An oficio as a document system renders it: lines of text on an A4 page."""
+    buffer = BytesIO()
+    pdf = canvas.Canvas(buffer, pageCompression=0)
+    y = 760
+    for line in lines:
+        pdf.drawString(72, y, line)
+        y -= 18
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def letter_lines(number: str, identity: str, name: str = "MARÍA JOSÉ PÉREZ GÓMEZ") -> list[str]:
+    return [
+        "FISCALÍA GENERAL DEL ESTADO",
+        f"Oficio Nro. {number}",
+        "Señores Subsecretaría de Migración",
+        "Solicito el certificado de movimientos migratorios de",
+        f"{name}, con cédula de ciudadanía No. {identity}.",
+        "Dra. Ana Torres, Fiscal",
+    ]
+
+
+async def signed_letter(signer: SigningIdentity, lines: list[str]) -> bytes:
+    def sign() -> bytes:
+        return sign_pdf(oficio_letter_pdf(lines), signer, certify=False, field_name="Firma")
+
+    return await anyio.to_thread.run_sync(sign)
+
+
+async def signed_oficio_for(signer: SigningIdentity, body: dict[str, Any]) -> bytes:
+    """A signed oficio naming the body's oficio number and subject, as its rule demands."""
+    subject = body["subject"]
+    identity = subject.get("national_id") or subject.get("document_number")
+    return await signed_letter(signer, letter_lines(body["oficio"]["number"], identity))
+
+
+def with_signed_pdf(body: dict[str, Any], pdf: bytes) -> dict[str, Any]:
+    body["oficio"]["pdf_base64"] = b64(pdf)
+    return body

@@ -12,6 +12,7 @@ from tests.support.authorization import check_matrix
 AUTHORITY = frozenset({"certificates:request"})
 EXPECTED = {
     ("POST", "/v1/certificate-requests"): AUTHORITY,
+    ("GET", "/v1/certificate-requests"): AUTHORITY,
     ("GET", "/v1/certificate-requests/{request_id}"): AUTHORITY,
     ("GET", "/v1/certificates/{certificate_id}/pdf"): AUTHORITY,
     ("POST", "/v1/certificates/{certificate_id}/revocation"): frozenset({"admin"}),

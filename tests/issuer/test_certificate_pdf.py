@@ -57,7 +57,8 @@ async def test_signed_text_and_qr(
         surnames="ZAMBRANO VELEZ",
         given_names="CARLOS ANDRES",
     )
-    body = certificate_request(national_id=cedula)
+    # The oficio's name must share a surname with the registry's (SUBJECT_NAME_MISMATCH).
+    body = certificate_request(subject={"national_id": cedula, "full_name": "CARLOS ZAMBRANO"})
     certificate, pdf = await _issue(issuer, authorities, body)
 
     # Signature: intact, trusted against the CA we publish, certifying with NO_CHANGES.

@@ -188,14 +188,33 @@ def test_a_good_oficio_passes() -> None:
 
 
 @pytest.mark.parametrize(
-    "number", ["FGE-FPP-2025-001234-O", "MDI-SM-2025-0123-O", "CJ-DP17-UJ-2025-00012345-O"]
+    "number",
+    [
+        "FGE-FPP-2025-001234-O",
+        "MDI-SM-2025-0123-O",
+        "CJ-DP17-UJ-2025-00012345-O",
+        "MDI-VDI-SM-2025-1-OF",
+        "FGE-CGAJP-2025-00842-OF",
+        "CJ-DNTICS-2025-7-M",
+        "DP17-FPP-2025-12345-M",
+    ],
 )
 def test_quipux_numbers(number: str) -> None:
     assert codes_for(oficio={"number": number}) == []
 
 
 @pytest.mark.parametrize(
-    "number", ["fge-fpp-2025-001234-o", "FGE-FPP-2025-001234", "2025-001234-O", "F-2025-1-O"]
+    "number",
+    [
+        "fge-fpp-2025-001234-o",
+        "FGE-FPP-2025-001234",
+        "2025-001234-O",
+        "F-2025-1-O",
+        "FGE-FPP-2025-001234-X",
+        "FGE-FPP-2025-001234-MM",
+        "FGE-FPP-2025-123456789-O",
+        "FGE FPP 2025 1234 O",
+    ],
 )
 def test_not_quipux_numbers(number: str) -> None:
     assert codes_for(oficio={"number": number}) == ["OFICIO_NUMBER_INVALID"]

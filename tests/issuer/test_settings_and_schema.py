@@ -44,7 +44,6 @@ def test_production_accepts_a_complete_configuration() -> None:
         ({"signing_p12_path": None}, "signing_p12_path"),
         ({"ca_certificate_path": None}, "ca_certificate_path"),
         ({"signing_p12_password": "development"}, "placeholder"),
-        ({"require_signed_oficio": True}, "oficio_trust_roots_path"),
         ({"public_base_url": None}, "public_base_url"),
         ({"seal_key_path": None}, "seal_key_path"),
     ],

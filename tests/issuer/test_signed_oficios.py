@@ -11,11 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer.models import CertificateRequest
 from tests.issuer.conftest import Authorities, AuthorityPki, IssuerFactory
-from tests.issuer.helpers import b64, certificate_request, plain_pdf, signed_oficio_pdf
+from tests.issuer.helpers import (
+    b64,
+    certificate_request,
+    plain_pdf,
+    signed_oficio_for,
+    signed_oficio_pdf,
+)
 
 
-async def _post(issuer: AsyncClient, authorities: Authorities, pdf_base64: str | None) -> Any:
-    body = certificate_request(oficio={"pdf_base64": pdf_base64})
+async def _post(
+    issuer: AsyncClient,
+    authorities: Authorities,
+    pdf_base64: str | None,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    body = body or certificate_request()
+    body["oficio"]["pdf_base64"] = pdf_base64
     return await issuer.post(
         "/v1/certificate-requests", json=body, headers=authorities.fiscalia.headers
     )
@@ -31,8 +43,9 @@ async def test_oficio_signed_by_a_trusted_authority_is_accepted(
     authority_pki: AuthorityPki,
     issuer_session: AsyncSession,
 ) -> None:
-    pdf = await signed_oficio_pdf(authority_pki.judge)
-    response = await _post(issuer, authorities, b64(pdf))
+    body = certificate_request()
+    pdf = await signed_oficio_for(authority_pki.judge, body)
+    response = await _post(issuer, authorities, b64(pdf), body)
     assert response.status_code == 201, response.text
 
     stored = await issuer_session.scalar(
@@ -47,9 +60,10 @@ async def test_oficio_signed_by_a_trusted_authority_is_accepted(
 async def test_base64_wrapped_at_76_columns_is_fine(
     issuer: AsyncClient, authorities: Authorities, authority_pki: AuthorityPki
 ) -> None:
-    encoded = b64(await signed_oficio_pdf(authority_pki.judge))
+    body = certificate_request()
+    encoded = b64(await signed_oficio_for(authority_pki.judge, body))
     wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
-    assert (await _post(issuer, authorities, wrapped)).status_code == 201
+    assert (await _post(issuer, authorities, wrapped, body)).status_code == 201
 
 
 async def test_tampered_oficio_is_rejected(
@@ -81,5 +95,7 @@ async def test_required_signature_without_pdf(
         assert without.status_code == 422
         assert _codes(without) == ["OFICIO_SIGNATURE_INVALID"]
 
-        signed = await _post(issuer, authorities, b64(await signed_oficio_pdf(authority_pki.judge)))
+        body = certificate_request()
+        pdf = await signed_oficio_for(authority_pki.judge, body)
+        signed = await _post(issuer, authorities, b64(pdf), body)
         assert signed.status_code == 201, signed.text

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer.models import AUTHORITY_KINDS, Authority, AuthorityToken, StaffToken
+from services.issuer.notifications.callbacks import check_callback_url, new_signing_secret
 from shared.auth import hash_token, new_token, parse_scopes
 
 # What an authority's token may carry. `admin` belongs to staff tokens only.
@@ -24,6 +25,8 @@ class CreatedToken:
     token_id: UUID
     scopes: list[str]
     token: str
+    # Shown once, like the token: the authority verifies callbacks with it.
+    callback_secret: str | None = None
 
 
 class UnknownAuthority(LookupError):
@@ -49,6 +52,8 @@ async def create_authority(
     kind: str,
     oficio_pattern: str | None = None,
     scopes: str = "certificates:request",
+    callback_url: str | None = None,
+    production: bool = False,
 ) -> CreatedToken:
     if kind not in AUTHORITY_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(AUTHORITY_KINDS)}")
@@ -56,9 +61,39 @@ async def create_authority(
     if await session.scalar(select(Authority.id).where(Authority.name == name)) is not None:
         raise ValueError(f"an authority named {name!r} already exists")
     authority = Authority(name=name, kind=kind, oficio_pattern=check_oficio_pattern(oficio_pattern))
+    secret = None
+    if callback_url:
+        authority.callback_url = check_callback_url(callback_url, production=production)
+        authority.callback_secret = secret = new_signing_secret()
     session.add(authority)
     await session.flush()
-    return await _add_token(session, authority, scopes)
+    created = await _add_token(session, authority, scopes)
+    return replace(created, callback_secret=secret)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackSet:
+    authority_id: UUID
+    callback_url: str | None
+    secret: str | None
+
+
+async def set_callback(
+    session: AsyncSession, *, name: str, url: str | None, production: bool
+) -> CallbackSet:
+    """Set (with a new secret) or, with ``url=None``, remove an authority's callback.
+
+    Deliveries still in the outbox go to the new URL, signed with the new secret."""
+    authority = await session.scalar(select(Authority).where(Authority.name == name))
+    if authority is None:
+        raise UnknownAuthority(f"no authority named {name!r}")
+    if url:
+        authority.callback_url = check_callback_url(url, production=production)
+        authority.callback_secret = new_signing_secret()
+    else:
+        authority.callback_url = authority.callback_secret = None
+    await session.flush()
+    return CallbackSet(authority.id, authority.callback_url, authority.callback_secret)
 
 
 async def create_token(session: AsyncSession, *, authority_name: str, scopes: str) -> CreatedToken:

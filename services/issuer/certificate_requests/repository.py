@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer.clock import now
-from services.issuer.models import Certificate, CertificateRequest
+from services.issuer.models import Certificate, CertificateRequest, Notification
+
+# A request as its view shows it: the certificate once issued, the callback if any.
+RequestRow = tuple[CertificateRequest, Certificate | None, Notification | None]
 
 
 class CertificateRequestRepository:
@@ -41,20 +45,64 @@ class CertificateRequestRepository:
         )
         return created
 
-    async def owned(
-        self, request_id: UUID, authority_id: UUID
-    ) -> tuple[CertificateRequest, Certificate | None] | None:
+    async def owned(self, request_id: UUID, authority_id: UUID) -> RequestRow | None:
         row = (
             await self.session.execute(
-                select(CertificateRequest, Certificate)
-                .outerjoin(Certificate, Certificate.request_id == CertificateRequest.id)
-                .where(
+                _with_outcome().where(
                     CertificateRequest.id == request_id,
                     CertificateRequest.authority_id == authority_id,
                 )
             )
         ).first()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None  # outer joins: may be None
+
+    async def list_owned(
+        self,
+        authority_id: UUID,
+        *,
+        status: str | None,
+        oficio_number: str | None,
+        limit: int,
+        after: tuple[datetime, UUID] | None,
+    ) -> list[RequestRow]:
+        """Newest first; ``after`` is the (created_at, id) of the last row already seen."""
+        statement = _with_outcome().where(CertificateRequest.authority_id == authority_id)
+        if status is not None:
+            statement = statement.where(CertificateRequest.status == status)
+        if oficio_number is not None:
+            statement = statement.where(CertificateRequest.oficio_number == oficio_number)
+        if after is not None:
+            statement = statement.where(
+                tuple_(CertificateRequest.created_at, CertificateRequest.id) < tuple_(*after)
+            )
+        statement = statement.order_by(
+            CertificateRequest.created_at.desc(), CertificateRequest.id.desc()
+        ).limit(limit)
+        rows = (await self.session.execute(statement)).all()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def mark_rejected(
+        self, request_id: UUID, errors: list[dict[str, Any]]
+    ) -> CertificateRequest:
+        """A PENDING request refused once the registry answered (SUBJECT_NAME_MISMATCH).
+
+        A statement, then a refresh: the caller may come from a rolled-back savepoint,
+        after which the loaded object is expired and cannot lazy-load in async code."""
+        await self.session.execute(
+            update(CertificateRequest)
+            .where(CertificateRequest.id == request_id)
+            .values(
+                status="REJECTED",
+                errors=errors,
+                attempts=CertificateRequest.attempts + 1,
+                last_error=None,
+                updated_at=now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rejected = await self.session.get(CertificateRequest, request_id, populate_existing=True)
+        assert rejected is not None
+        return rejected
 
     async def claim_pending(self, *, skip: Collection[UUID] = ()) -> CertificateRequest | None:
         """Lock the least recently tried PENDING request no other worker holds.
@@ -102,3 +150,11 @@ class CertificateRequestRepository:
             .where(CertificateRequest.status == "PENDING")
         )
         return int(count or 0)
+
+
+def _with_outcome() -> Select[CertificateRequest, Certificate, Notification]:
+    return (
+        select(CertificateRequest, Certificate, Notification)
+        .outerjoin(Certificate, Certificate.request_id == CertificateRequest.id)
+        .outerjoin(Notification, Notification.certificate_request_id == CertificateRequest.id)
+    )

@@ -1,21 +1,22 @@
 import math
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from services.issuer.certificate_requests import service
 from services.issuer.certificate_requests.schemas import (
-    CertificateOut,
     CertificateRequestOut,
+    CertificateRequestPage,
     IssuedOut,
     PendingOut,
     RejectionProblem,
-    RuleError,
 )
+from services.issuer.certificate_requests.views import certificate_out, request_out
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.deps import AuthorityCaller, CallingAuthority, IssuerDep, Today
-from services.issuer.models import Certificate, CertificateRequest
+from services.issuer.models import CertificateRequest
 from services.issuer.oficios.schemas import CertificateRequestIn
 from shared.auth import GuardedRoute
 from shared.db import SessionDep
@@ -111,9 +112,47 @@ async def request_certificate(
             request_id=stored.id, certificate=certificate_out(issuer, submission.certificate)
         )
         return JSONResponse(issued.model_dump(mode="json"), 201, headers=location)
-    existing = request_out(issuer, stored, submission.certificate)
+    existing = request_out(issuer, stored, submission.certificate, submission.notification)
     headers = {**location, **_pending_headers(issuer, stored)}
     return JSONResponse(existing.model_dump(mode="json"), 200, headers=headers)
+
+
+MAX_PAGE_SIZE = 200
+
+
+@router.get(
+    "",
+    response_model=CertificateRequestPage,
+    responses={422: {"model": ProblemSchema, "description": "Bad filter or cursor"}, **_PROBLEMS},
+)
+async def list_certificate_requests(
+    session: SessionDep,
+    caller: AuthorityCaller,
+    issuer: IssuerDep,
+    status: Literal["ISSUED", "PENDING", "REJECTED"] | None = None,
+    oficio_number: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> CertificateRequestPage:
+    """Your authority's own requests, newest first (scope `certificates:request`).
+
+    Filter by `status` and/or `oficio_number` (exact, as sent): after a crash of your own
+    system, `?oficio_number=...` finds the request an oficio produced. Pages hold up to
+    `limit` items (at most 200); pass `next_cursor` back as `cursor` for the next page,
+    with the same filters. Other authorities' requests never appear.
+    """
+    assert caller.authority_id is not None
+    page = await service.list_owned(
+        session,
+        authority_id=caller.authority_id,
+        status=status,
+        oficio_number=oficio_number.strip() if oficio_number else None,
+        limit=limit,
+        cursor=cursor,
+    )
+    return CertificateRequestPage(
+        items=[request_out(issuer, *row) for row in page.rows], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -126,41 +165,16 @@ async def get_certificate_request(
 ) -> JSONResponse:
     """A request as it stands (scope `certificates:request`): `ISSUED` with its
     `certificate`, `PENDING` (waiting for the registry; `Retry-After` says when to look
-    again) or `REJECTED` with the same `errors` the POST answered. Only the authority
-    that sent the request sees it; to anyone else it does not exist (404)."""
+    again) or `REJECTED` with the same `errors` the POST answered. `oficio.signature` says
+    who signed the oficio's PDF; `notification`, how the callback announcing the outcome
+    of a PENDING request fared. Only the authority that sent the request sees it; to
+    anyone else it does not exist (404)."""
     assert caller.authority_id is not None
-    stored, certificate = await service.get_owned(
+    stored, certificate, notification = await service.get_owned(
         session, request_id, authority_id=caller.authority_id
     )
-    out = request_out(issuer, stored, certificate)
+    out = request_out(issuer, stored, certificate, notification)
     return JSONResponse(out.model_dump(mode="json"), headers=_pending_headers(issuer, stored))
-
-
-def certificate_out(issuer: CertificateIssuer, certificate: Certificate) -> CertificateOut:
-    return CertificateOut(
-        certificate_id=certificate.id,
-        number=certificate.number,
-        verification_code=certificate.verification_code,
-        issued_at=certificate.issued_at,
-        movement_count=certificate.movement_count,
-        sha256=certificate.sha256,
-        pdf_url=issuer.pdf_url(certificate.id),
-        verify_url=issuer.verify_url(certificate.verification_code),
-    )
-
-
-def request_out(
-    issuer: CertificateIssuer, stored: CertificateRequest, certificate: Certificate | None
-) -> CertificateRequestOut:
-    return CertificateRequestOut(
-        request_id=stored.id,
-        status=stored.status,  # constrained by a CHECK
-        oficio_number=stored.oficio_number,
-        created_at=stored.created_at,
-        updated_at=stored.updated_at,
-        errors=[RuleError.model_validate(e) for e in stored.errors],
-        certificate=certificate_out(issuer, certificate) if certificate else None,
-    )
 
 
 def _retry_after(issuer: CertificateIssuer) -> str:

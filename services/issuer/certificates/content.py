@@ -84,6 +84,7 @@ def certificate_content(
     control_points: dict[str, str],
     verification_code: str,
     verify_url: str,
+    stay_summary_lines: list[str] | None = None,
 ) -> CertificateContent:
     return CertificateContent(
         number=number,
@@ -100,4 +101,5 @@ def certificate_content(
         movements=[_movement(m, control_points) for m in movements],
         verification_code=verification_code,
         verify_url=verify_url,
+        stay_summary_lines=stay_summary_lines or (),
     )

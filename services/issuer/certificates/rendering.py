@@ -35,6 +35,7 @@ DEFAULT_TIMEZONE: Final = "America/Guayaquil"
 TITLE: Final = "CERTIFICADO DE MOVIMIENTOS MIGRATORIOS"
 SUBTITLE: Final = "bajo formato para autoridad competente"
 NO_MOVEMENTS: Final = "NO REGISTRA MOVIMIENTOS MIGRATORIOS"
+STAY_SUMMARY_HEADING: Final = "RESUMEN DE PERMANENCIA"
 EMPTY: Final = "—"
 
 _DIRECTION_LABELS: Final[dict[str, str]] = {"ENTRY": "ENTRADA", "EXIT": "SALIDA"}
@@ -106,6 +107,8 @@ class CertificateContent:
     # CMM1: offline seal (services.issuer.seal); the QR code carries verify_url#seal.
     seal: str | None = None
     issuer_name: str = "Ministerio del Interior — Subsecretaría de Migración"
+    # "RESUMEN DE PERMANENCIA", already worded (certificates.stay_summary); empty: no section.
+    stay_summary_lines: Sequence[str] = ()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -231,6 +234,9 @@ def _story(content: CertificateContent, tz: tzinfo, tz_label: str) -> list[Flowa
             f"Salidas: {exits}"
         )
     )
+    if content.stay_summary_lines:
+        story += layout.heading(STAY_SUMMARY_HEADING)
+        story += [layout.totals_line(line) for line in content.stay_summary_lines]
 
     case = f", causa / expediente N.º {content.case_number}" if content.case_number else ""
     story.append(

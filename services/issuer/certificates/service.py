@@ -26,9 +26,11 @@ from services.issuer.certificates import content as content_
 from services.issuer.certificates.codes import certificate_number, new_verification_code
 from services.issuer.certificates.rendering import render_certificate
 from services.issuer.certificates.repository import CertificateRepository
+from services.issuer.certificates.stay_summary import stay_summary_json, stay_summary_lines
 from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
+from services.issuer.oficios.names import SubjectNameMismatch, name_errors
 from services.issuer.registry_client import RegistryClient, RegistryUnavailable
 from services.issuer.seal.issuing import seal_for
 from services.issuer.settings import IssuerSettings
@@ -101,7 +103,9 @@ class CertificateIssuer:
         """Issue and store the certificate of a PENDING request (which becomes ISSUED).
 
         Raises RegistryUnavailable before anything is written when the registry cannot
-        answer; the caller keeps the request PENDING.
+        answer; the caller keeps the request PENDING. Raises SubjectNameMismatch, also
+        before anything is written, when the registry's person does not bear the oficio's
+        name; the caller rejects the request.
         """
         started = time.perf_counter()
         subject = certificate_request.subject
@@ -113,6 +117,19 @@ class CertificateIssuer:
             reference=certificate_request.oficio_number,
             request_id=certificate_request.request_id,
         )
+        mismatch = name_errors(
+            subject.get("full_name"), history.person.surnames if history.person else None
+        )
+        if mismatch:
+            raise SubjectNameMismatch(mismatch)
+        stay_summary = None
+        if certificate_request.include_stay_summary:
+            stay_summary = await self.registry.stays_summary(
+                identity,
+                on=certificate_request.period_to,
+                reference=certificate_request.oficio_number,
+                request_id=certificate_request.request_id,
+            )
         movements = content_.certifiable(history)
         control_points = await self.registry.control_point_names(
             request_id=certificate_request.request_id,
@@ -144,6 +161,7 @@ class CertificateIssuer:
             control_points=control_points,
             verification_code=verification_code,
             verify_url=self.verify_url(verification_code),
+            stay_summary_lines=stay_summary_lines(stay_summary) if stay_summary else None,
         )
         # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
         content = replace(content, seal=seal_for(content, subject, self.keys.seal.current))
@@ -176,6 +194,7 @@ class CertificateIssuer:
                 movement_count=len(movements),
                 sha256=hashlib.sha256(signed).hexdigest(),
                 pdf=signed,
+                stay_summary=stay_summary_json(stay_summary) if stay_summary else None,
             )
         )
         await CertificateRequestRepository(session).mark_issued(certificate_request)

@@ -6,10 +6,12 @@ from services.issuer.models.base import Base
 from services.issuer.models.certificate import Certificate
 from services.issuer.models.certificate_counter import CertificateCounter
 from services.issuer.models.certificate_request import REQUEST_STATUSES, CertificateRequest
+from services.issuer.models.notification import NOTIFICATION_STATUSES, Notification
 from services.issuer.models.staff_token import StaffToken
 
 __all__ = [
     "AUTHORITY_KINDS",
+    "NOTIFICATION_STATUSES",
     "REQUEST_STATUSES",
     "Authority",
     "AuthorityToken",
@@ -17,5 +19,6 @@ __all__ = [
     "Certificate",
     "CertificateCounter",
     "CertificateRequest",
+    "Notification",
     "StaffToken",
 ]

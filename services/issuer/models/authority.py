@@ -27,4 +27,9 @@ class Authority(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     # A regular expression the whole oficio number must match; NULL means the Quipux rule.
     oficio_pattern: Mapped[str | None] = mapped_column(Text)
+    # Where to POST when one of its PENDING requests is settled (Standard Webhooks), and
+    # the whsec_ secret that signs those calls. The secret must be readable to sign with
+    # it, so unlike tokens it is not hashed; it is shown once, at the CLI.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_secret: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

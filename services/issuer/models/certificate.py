@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.issuer.models.base import Base
@@ -46,6 +48,8 @@ class Certificate(Base):
     # Of the signed PDF's exact bytes: POST /v1/verify looks certificates up by it.
     sha256: Mapped[str] = mapped_column(Text, unique=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The registry's stay summary as printed ("RESUMEN DE PERMANENCIA"), when requested.
+    stay_summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     revoked_by: Mapped[UUID | None] = mapped_column(ForeignKey("staff_tokens.id"))

@@ -3,6 +3,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -42,6 +43,13 @@ class CertificateRequest(Base):
             "updated_at",
             postgresql_where=text("status = 'PENDING'"),
         ),
+        # GET /v1/certificate-requests: one authority's requests, newest first (keyset).
+        Index(
+            "ix_certificate_requests_authority_created",
+            "authority_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
@@ -50,10 +58,15 @@ class CertificateRequest(Base):
     # The oficio as sent, minus its PDF (kept out of the table; its hash identifies it).
     oficio: Mapped[dict[str, Any]] = mapped_column(JSONB)
     oficio_pdf_sha256: Mapped[str | None] = mapped_column(Text)
+    # Who signed the oficio's PDF, as read from the signer's certificate (signer, issuer,
+    # signed_at, identity, certification path, revocation); NULL without a parsable one.
+    oficio_signature: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     subject: Mapped[dict[str, Any]] = mapped_column(JSONB)
     period_from: Mapped[date | None] = mapped_column(Date)
     # "Up to today" is resolved on arrival, so a request issued later covers the same days.
     period_to: Mapped[date] = mapped_column(Date)
+    # Print the registry's stay summary as of period_to ("RESUMEN DE PERMANENCIA").
+    include_stay_summary: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     status: Mapped[str] = mapped_column(Text)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
     # Tells an honest re-send (same content) from a conflicting reuse of the oficio number.

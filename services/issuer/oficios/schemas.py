@@ -83,6 +83,12 @@ class CertificateRequestIn(Strict):
     period: PeriodIn | None = Field(
         default=None, description="Default: the whole history up to today (Ecuador)."
     )
+    include_stay_summary: bool = Field(
+        default=False,
+        description="Also print a RESUMEN DE PERMANENCIA (status, days in Ecuador over the "
+        "last 90/180/365 days as of the period's end, time abroad before the last return) "
+        "and return it as certificate.stay_summary.",
+    )
 
     def oficio_record(self) -> dict[str, Any]:
         """The oficio as stored: everything but the PDF, which is kept only as a hash."""
@@ -94,7 +100,7 @@ class CertificateRequestIn(Strict):
     def content_sha256(self, pdf_sha256: str | None) -> str:
         """Fingerprint of what was asked, to tell an honest re-send from a conflicting one.
         Omitted and null fields count the same; the PDF counts by its hash."""
-        content = {
+        content: dict[str, Any] = {
             "oficio": self.oficio_record(),
             "oficio_pdf_sha256": pdf_sha256,
             "subject": self.subject_record(),
@@ -102,5 +108,7 @@ class CertificateRequestIn(Strict):
             if self.period
             else {},
         }
+        if self.include_stay_summary:  # absent when false: earlier requests keep their hash
+            content["include_stay_summary"] = True
         raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()

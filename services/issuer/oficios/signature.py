@@ -1,4 +1,5 @@
-"""Checking the signature of an oficio's PDF (from an untrusted source)."""
+"""Checking an oficio's PDF (from an untrusted source): decode, then signature, path,
+revocation and signed text off the event loop."""
 
 from __future__ import annotations
 
@@ -6,14 +7,13 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import anyio
-from cryptography import x509
 
-from services.issuer.signing import SignatureCheck, validate_signed_pdf
+from services.issuer.oficios.signed_pdf import OficioPdfCheck, OficioTrust, check_oficio_pdf
+from services.issuer.signing import SignatureCheck
 
 _WHITESPACE = re.compile(rb"\s+")
 
@@ -36,14 +36,10 @@ def decode_oficio_pdf(pdf_base64: str) -> OficioPdf:
     return OficioPdf(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest())
 
 
-async def check_oficio_signature(
-    oficio_pdf: OficioPdf, trust_roots: Sequence[x509.Certificate]
-) -> SignatureCheck:
+async def check_oficio_signature(oficio_pdf: OficioPdf, trust: OficioTrust) -> OficioPdfCheck:
     if oficio_pdf.pdf is None:
-        return SignatureCheck(valid=False, reason="NOT_BASE64")
+        return OficioPdfCheck(SignatureCheck(valid=False, reason="NOT_BASE64"))
     if not oficio_pdf.pdf:
-        return SignatureCheck(valid=False, reason="NOT_A_PDF")
+        return OficioPdfCheck(SignatureCheck(valid=False, reason="NOT_A_PDF"))
     # pyHanko is CPU-bound and runs its own event loop: a worker thread, never this loop.
-    return await anyio.to_thread.run_sync(
-        partial(validate_signed_pdf, oficio_pdf.pdf, list(trust_roots))
-    )
+    return await anyio.to_thread.run_sync(partial(check_oficio_pdf, oficio_pdf.pdf, trust))

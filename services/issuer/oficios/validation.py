@@ -14,15 +14,19 @@ from datetime import date
 from pydantic import ValidationError
 
 from services.issuer.models import Authority
+from services.issuer.oficios.content import content_errors
 from services.issuer.oficios.schemas import CertificateRequestIn, OficioIn, SubjectIn
 from services.issuer.settings import IssuerSettings
 from services.issuer.signing import SignatureCheck
 from shared.errors import FieldError
 from shared.identity import IdentityQuery
 
-# Quipux, the government's document system: SIGLAS[-UNIDAD...]-YYYY-NNNN-O,
-# e.g. FGE-FPP-2025-001234-O or MDI-SM-2025-0123-O.
-QUIPUX_PATTERN = r"^[A-Z]{2,10}(?:-[A-Z0-9]{1,12})*-(?P<year>\d{4})-\d{1,8}-O$"
+# Quipux, the government's document system: SIGLAS[-UNIDAD...]-YYYY-N...-TYPE, e.g.
+# FGE-FPP-2025-001234-O, MDI-SM-2025-0123-OF or CJ-DP17-2025-7-M. The type suffix is the
+# document kind Quipux numbered it as: O (oficio), OF (oficio to an external party) and M
+# (memorando, between units of the same institution); the sequence restarts every year and
+# each unit pads it differently (1 to 8 digits in the oficios seen in use).
+QUIPUX_PATTERN = r"^[A-Z][A-Z0-9]{1,9}(?:-[A-Z0-9]{1,12})*-(?P<year>\d{4})-\d{1,8}-(?:O|OF|M)$"
 _QUIPUX = re.compile(QUIPUX_PATTERN)
 # For authority patterns without a (?P<year>...) group: the last 4-digit segment that can
 # be a year, e.g. 2025 in "CNJ-SP-2025-0012".
@@ -41,11 +45,13 @@ def validate_request(
     today: date,
     settings: IssuerSettings,
     signature_check: SignatureCheck | None,
+    signed_text: str | None = None,
 ) -> list[FieldError]:
     """All failed rules, in the order of the contract's table; empty when the oficio is good.
 
     ``signature_check`` is the outcome of validating ``oficio.pdf_base64`` (None when no
-    PDF was sent).
+    PDF was sent); ``signed_text`` the text of the revision its signature covers, given
+    when that signature is intact and trusted (even if something was appended after it).
     """
     oficio = request.oficio
     errors: list[FieldError] = []
@@ -64,6 +70,8 @@ def validate_request(
     errors += _subject(request.subject)
     errors += _period(request, today)
     errors += _signature(oficio, signature_check, required=settings.require_signed_oficio)
+    if oficio.pdf_base64 is not None and signed_text is not None:
+        errors += content_errors(request, signed_text)
     return errors
 
 
@@ -72,7 +80,11 @@ def _oficio_number(oficio: OficioIn, pattern: str | None) -> list[FieldError]:
     regex = re.compile(pattern) if pattern else _QUIPUX
     match = regex.fullmatch(oficio.number)
     if match is None:
-        expected = "your authority's pattern" if pattern else "the Quipux form SIGLAS-YYYY-NNNN-O"
+        expected = (
+            "your authority's pattern"
+            if pattern
+            else "the Quipux form SIGLAS-YYYY-NNNN-O (or -OF, -M)"
+        )
         errors.append(
             FieldError(
                 "OFICIO_NUMBER_INVALID",

@@ -7,6 +7,9 @@ commit together or not at all, and ``certificates.request_id`` is unique besides
 One request per transaction, because issuing locks the year's certificate counter:
 holding it while asking the registry about the next request would stall every
 other issuance.
+
+A request settled here (ISSUED, or REJECTED when the registry's person does not bear the
+oficio's name) gets its callback written to the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.issuer import metrics
 from services.issuer.certificate_requests.repository import CertificateRequestRepository
 from services.issuer.certificates.service import CertificateIssuer
+from services.issuer.clock import now
 from services.issuer.models import Authority
+from services.issuer.notifications.outbox import enqueue_settled
+from services.issuer.oficios.names import SubjectNameMismatch
 from services.issuer.registry_client import RegistryUnavailable
 
 log = logging.getLogger(__name__)
 
-_Outcome = Literal["issued", "failed", "registry_down"]
+_Outcome = Literal["issued", "rejected", "failed", "registry_down"]
 
 
 class PendingWorker:
@@ -80,10 +86,22 @@ class PendingWorker:
                 # A savepoint: a failed issuance leaves no half-written certificate behind,
                 # while the failure itself is still recorded on the request.
                 async with session.begin_nested():
-                    await self.issuer.issue(session, claimed, authority_name=authority.name)
+                    certificate = await self.issuer.issue(
+                        session, claimed, authority_name=authority.name
+                    )
+                    await enqueue_settled(session, self.issuer, claimed, certificate, at=now())
             except RegistryUnavailable as exc:
                 await requests.record_failure(claimed_id, str(exc))
                 return "registry_down"
+            except SubjectNameMismatch as mismatch:
+                rejected = await requests.mark_rejected(
+                    claimed_id, [e.as_dict() for e in mismatch.errors]
+                )
+                await enqueue_settled(session, self.issuer, rejected, None, at=now())
+                for error in mismatch.errors:
+                    metrics.REQUESTS_REJECTED.labels(error.code).inc()
+                log.info("pending request rejected", extra=logged)
+                return "rejected"
             except Exception as exc:
                 log.exception("pending request failed", extra=logged)
                 await requests.record_failure(claimed_id, f"{type(exc).__name__}: {exc}")
