@@ -31,9 +31,7 @@ def capture(**traveller: Any) -> dict[str, Any]:
 
 
 def colombian(number: str, **more: Any) -> dict[str, Any]:
-    return capture(
-        document_number=number, issuing_country="COL", nationality="COL", **more
-    )
+    return capture(document_number=number, issuing_country="COL", nationality="COL", **more)
 
 
 @dataclass
@@ -113,7 +111,9 @@ async def terminal(registry_session: AsyncSession) -> UUID:
     """A client to record as, and the control-point catalog the validation reads."""
     CONTROL_POINTS.invalidate()
     await CONTROL_POINTS.refresh_if_stale(registry_session)
-    created = await create_client(registry_session, name="Terminal directa", scopes="movements:write")
+    created = await create_client(
+        registry_session, name="Terminal directa", scopes="movements:write"
+    )
     return created.client_id
 
 
@@ -130,16 +130,16 @@ async def test_identity_resolution(
                 traveller=traveller,
             )
         )
-        outcome = await service.record(registry_session, body, recorded_by=terminal, request_id=None)
+        outcome = await service.record(
+            registry_session, body, recorded_by=terminal, request_id=None
+        )
         assert outcome.outcome == "created" and outcome.movement is not None
         flags = set(outcome.movement.anomalies) & IDENTITY_FLAGS
         assert flags == case.flags[step], (step, outcome.movement.anomalies)
         stored.append(outcome.movement)
 
     # Read back now: every movement answers the person as identified after all captures.
-    now = [
-        await service.read(registry_session, m.movement_id, reader=terminal) for m in stored
-    ]
+    now = [await service.read(registry_session, m.movement_id, reader=terminal) for m in stored]
     letters: dict[UUID, str] = {}
     for m in now:
         letters.setdefault(m.person_id, "abcdefgh"[len(letters)])
@@ -180,7 +180,9 @@ async def test_access_log_and_movement_reads_name_the_surviving_person(
     first = await service.read(registry_session, movement_of_alone, reader=terminal)
     assert first.person_id == survivor
     logged = await registry_session.scalar(
-        text("SELECT person_id FROM access_log WHERE action = 'MOVEMENT_READ' ORDER BY id DESC LIMIT 1")
+        text(
+            "SELECT person_id FROM access_log WHERE action = 'MOVEMENT_READ' ORDER BY id DESC LIMIT 1"
+        )
     )
     assert logged == survivor
     person = await history.person_by_id(registry_session, alone)

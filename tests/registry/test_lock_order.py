@@ -43,10 +43,14 @@ async def _batch(repository: MovementRepository, m: MovementIn, client: UUID) ->
 
 
 @pytest.mark.parametrize("write", [_single, _batch], ids=["single", "batch"])
-async def test_writers_lock_in_one_global_order(registry_engine: AsyncEngine, write: Writer) -> None:
+async def test_writers_lock_in_one_global_order(
+    registry_engine: AsyncEngine, write: Writer
+) -> None:
     maker = async_sessionmaker(registry_engine, expire_on_commit=False)
     async with maker() as session:
-        client = (await create_client(session, name="Lock order", scopes="movements:write")).client_id
+        client = (
+            await create_client(session, name="Lock order", scopes="movements:write")
+        ).client_id
         await session.commit()
         CONTROL_POINTS.invalidate()
         await CONTROL_POINTS.refresh_if_stale(session)
