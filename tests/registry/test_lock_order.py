@@ -59,7 +59,7 @@ async def test_writers_lock_in_one_global_order(
     )
     keys = sorted(lock_keys(m), key=lambda k: k.encode())
     assert len(keys) == 3  # cédula, document, movement id
-    first, middle, last = keys
+    first, middle, _last = keys
 
     async with maker() as blocker, maker() as writer:
         await blocker.execute(

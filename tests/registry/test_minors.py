@@ -37,7 +37,6 @@ RESPONSIBLE = {
     "address": "Av. Amazonas N32-171, Quito",
 }
 NOTARIAL = {"kind": "NOTARIAL", "reference": "2025-17-01-012-P01234", "issued_on": "2025-02-20"}
-# fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -93,7 +92,7 @@ X = "MINOR_EXIT_WITHOUT_AUTHORIZATION"
             "EXIT",
             {"responsible_person": RESPONSIBLE, "exit_authorization": {"kind": "NOT_REQUIRED"}},
             [],
-        ),  # fmt: skip
+        ),
         ("ENTRY", {"companions": [MOTHER]}, []),  # entries need no authorisation
         ("ENTRY", {"responsible_person": RESPONSIBLE, "stay_address": "Quito"}, []),
     ],

@@ -4,7 +4,7 @@ the contract, then property-based comparison with the day-by-day reference."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +65,7 @@ def test_a_stay_with_no_exit_runs_to_on() -> None:
 
 def test_midnight_is_ecuadors_whatever_the_offset_sent() -> None:
     # 23:59 and 00:01 in Ecuador, sent as UTC and as Tokyo time: two calendar days.
-    crossings = [("ENTRY", at("2025-03-01", "23:59", timezone.utc)),
+    crossings = [("ENTRY", at("2025-03-01", "23:59", UTC)),
                  ("EXIT", at("2025-03-02", "00:01", timezone(timedelta(hours=9))))]  # fmt: skip
     result = run(crossings, "2025-03-02")
     assert result["stays"] == [

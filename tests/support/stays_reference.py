@@ -8,6 +8,7 @@ on purpose: the service's interval arithmetic must agree with it on every field.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -79,7 +80,7 @@ def _span(first: date, last: date) -> list[date]:
 
 def anomalies(crossings: list[Crossing], found_stays: list[dict[str, Any]]) -> set[str]:
     found = {"UNKNOWN_ENTRY"} if any(s["entered_on"] is None for s in found_stays) else set()
-    for before, after in zip(crossings, crossings[1:], strict=False):
+    for before, after in itertools.pairwise(crossings):
         if before.direction == after.direction:
             found.add(f"CONSECUTIVE_{after.direction}")
     return found
