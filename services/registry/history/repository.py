@@ -52,28 +52,14 @@ PERSON_CTES = """
     )
 """
 
-# Consecutive-direction anomalies as the whole history stands now: the previous
-# non-annulled movement in time, late uploads included. Movements after the page's end
-# cannot be anyone's predecessor on it, so they are left out of the window.
-_TIMELINE = """
-    timeline AS (
-        SELECT m.movement_id,
-               lag(m.direction) OVER (ORDER BY m.occurred_at, m.movement_id) AS previous
-        FROM movements m
-        WHERE m.person_id IN (SELECT id FROM members) AND m.occurred_at < :to_ts
-          AND NOT EXISTS (SELECT 1 FROM annulments x WHERE x.movement_id = m.movement_id)
-    )
-"""
-
-# Composed from constants only: no user input reaches the SQL text.
+# Composed from constants only: no user input reaches the SQL text. The page is chosen
+# first (keyset, in index order); only its rows are then turned into answers.
 _HISTORY_PAGE = text(
     f"""
-    WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES}, {_TIMELINE},
+    WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
     page AS (
-        SELECT m.occurred_at, m.movement_id,
-               {MOVEMENT_ROW.format(previous_direction="tl.previous")} AS row
-        FROM movements m {MOVEMENT_JOINS}
-        LEFT JOIN timeline tl ON tl.movement_id = m.movement_id
+        SELECT m.occurred_at, m.movement_id
+        FROM movements m
         WHERE m.person_id IN (SELECT id FROM members)
           AND m.occurred_at >= :from_ts AND m.occurred_at < :to_ts
           AND (m.occurred_at, m.movement_id) > (:after_ts, CAST(:after_id AS uuid))
@@ -88,8 +74,9 @@ _HISTORY_PAGE = text(
         RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
-           (SELECT coalesce(json_agg(row ORDER BY occurred_at, movement_id), '[]')
-            FROM page) AS movements,
+           (SELECT coalesce(json_agg({MOVEMENT_ROW} ORDER BY m.occurred_at, m.movement_id), '[]')
+            FROM page JOIN movements m ON m.movement_id = page.movement_id {MOVEMENT_JOINS}
+           ) AS movements,
            (SELECT id FROM logged) AS access_log_id
     """
 )

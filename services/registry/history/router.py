@@ -30,6 +30,12 @@ async def search_history(
     Ecuador dates. Pages hold up to `limit` movements; pass `next_cursor` back as
     `cursor` for the next page. An unknown person is not an error: `person` is null.
 
+    `person` shows the data of record (first recorded with the cédula, else with the
+    document); each movement shows the data it was captured with. Each movement's
+    `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT` are derived now, over the person's whole
+    non-annulled history in time order, so a land post's late upload is reflected; the
+    POST answer a terminal got told what was known when the movement was recorded.
+
     Every call is written to the access log with `purpose` and `reference`. This is a
     POST so identity numbers stay out of URLs and proxy logs.
     """

@@ -15,9 +15,8 @@ from uuid import UUID
 
 from services.registry.movements import schemas
 
-# Needs `m` (movements), `pc` (the movement's person row), `a` (annulment), `c` (annulling
-# client) and a `previous_direction` expression: the direction of the person's previous
-# non-annulled movement in time, as the whole history stands now.
+# Needs `m` (movements) and the joins of MOVEMENT_JOINS: `pc` (the movement's person
+# row), `a` (annulment), `c` (annulling client), `prev` (see below).
 MOVEMENT_ROW = """
     json_build_object(
         'movement_id', m.movement_id, 'person_id', pc.canonical_id,
@@ -34,14 +33,31 @@ MOVEMENT_ROW = """
         'recorded_at', m.recorded_at,
         'annulment_reason', a.reason, 'annulment_reference', a.reference,
         'annulled_by', coalesce(c.name, a.annulled_by::text), 'annulled_at', a.annulled_at,
-        'previous_direction', {previous_direction}
+        'previous_direction', prev.direction
     )
 """
 
+# `prev`: the read-time rule. The direction of the person's previous non-annulled movement
+# in time (time, then id), as the whole history stands now, late uploads included: one
+# backward index probe per movement shown (per merged record), however long the history.
 MOVEMENT_JOINS = """
     JOIN persons pc ON pc.id = m.person_id
     LEFT JOIN annulments a ON a.movement_id = m.movement_id
     LEFT JOIN api_clients c ON c.id = a.annulled_by
+    LEFT JOIN LATERAL (
+        SELECT latest.direction
+        FROM persons s CROSS JOIN LATERAL (
+            SELECT p.direction, p.occurred_at, p.movement_id FROM movements p
+            WHERE p.person_id = s.id
+              AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
+              AND NOT EXISTS (SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
+            ORDER BY p.occurred_at DESC, p.movement_id DESC
+            LIMIT 1
+        ) latest
+        WHERE s.canonical_id = pc.canonical_id
+        ORDER BY latest.occurred_at DESC, latest.movement_id DESC
+        LIMIT 1
+    ) prev ON true
 """
 
 _CONSECUTIVE = ("CONSECUTIVE_ENTRY", "CONSECUTIVE_EXIT")

@@ -64,16 +64,8 @@ _LOCK_ALL = text("SELECT lock_in_order(CAST(:keys AS text[]))")
 
 _GET = text(  # composed from constants only: no user input reaches the SQL text
     f"""
-    SELECT {MOVEMENT_ROW.format(previous_direction="prev.direction")} AS row
+    SELECT {MOVEMENT_ROW} AS row
     FROM movements m {MOVEMENT_JOINS}
-    LEFT JOIN LATERAL (
-        SELECT p.direction FROM movements p JOIN persons pp ON pp.id = p.person_id
-        WHERE pp.canonical_id = pc.canonical_id
-          AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
-          AND NOT EXISTS (SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
-        ORDER BY p.occurred_at DESC, p.movement_id DESC
-        LIMIT 1
-    ) prev ON true
     WHERE m.movement_id = :movement_id
     """  # noqa: S608
 )

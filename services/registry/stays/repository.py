@@ -22,14 +22,13 @@ _SUMMARY = text(
     f"""
     WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
     counted AS (
-        SELECT m.movement_id, m.direction, m.occurred_at,
-               lag(m.direction) OVER (ORDER BY m.occurred_at, m.movement_id) AS previous
+        SELECT m.movement_id, m.direction, m.occurred_at
         FROM movements m
         WHERE m.person_id IN (SELECT id FROM members) AND m.occurred_at < :until_ts
           AND NOT EXISTS (SELECT 1 FROM annulments x WHERE x.movement_id = m.movement_id)
     ),
     latest AS (
-        SELECT movement_id, previous FROM counted
+        SELECT movement_id FROM counted
         ORDER BY occurred_at DESC, movement_id DESC LIMIT 1
     ),
     logged AS (
@@ -44,7 +43,7 @@ _SUMMARY = text(
                AS directions,
            (SELECT array_agg(occurred_at ORDER BY occurred_at, movement_id) FROM counted)
                AS moments,
-           (SELECT {MOVEMENT_ROW.format(previous_direction="l.previous")}
+           (SELECT {MOVEMENT_ROW}
             FROM latest l JOIN movements m ON m.movement_id = l.movement_id {MOVEMENT_JOINS}
            ) AS last_movement,
            (SELECT id FROM logged) AS access_log_id
