@@ -192,6 +192,23 @@ async def test_the_service_agrees_with_the_reference(
     last = actual["last_movement"]["movement_id"] if actual["last_movement"] else None
     assert last == (str(expected["last_movement_id"]) if expected["last_movement_id"] else None)
 
+    # History's read-time flags: lag over the non-annulled movements in (time, id) order.
+    page = await registry.post(
+        "/v1/history/search",
+        json={"identity": identity, "purpose": "CERTIFICATE", "reference": "R", "limit": 1000},
+        headers=tokens.reader,
+    )
+    timeline = [c for c in sorted(crossings, key=lambda c: (c.occurred_at, c.movement_id))
+                if not c.annulled]  # fmt: skip
+    expected_flags = {str(c.movement_id): [] for c in crossings}
+    for before, after in itertools.pairwise(timeline):
+        if before.direction == after.direction:
+            expected_flags[str(after.movement_id)] = [f"CONSECUTIVE_{after.direction}"]
+    shown = {m["movement_id"]: m["anomalies"] for m in page.json()["movements"]}
+    for c in crossings:
+        if not c.annulled:  # annulled ones keep what was flagged when they were recorded
+            assert shown[str(c.movement_id)] == expected_flags[str(c.movement_id)]
+
 
 def _json(value: Any) -> Any:
     if isinstance(value, list):
