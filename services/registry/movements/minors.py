@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.registry.calendar import ecuador_date, is_minor_on
 from shared.identity import CountryCode, DocumentNumber, DocumentType, is_valid_cedula
+from shared.validation import InputModel
 
 MINOR_WITHOUT_COMPANION_RECORD = "MINOR_WITHOUT_COMPANION_RECORD"
 MINOR_EXIT_WITHOUT_AUTHORIZATION = "MINOR_EXIT_WITHOUT_AUTHORIZATION"
@@ -25,8 +26,7 @@ Relationship = Literal["MOTHER", "FATHER", "LEGAL_GUARDIAN", "OTHER_RELATIVE", "
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = InputModel  # unknown fields, invisible characters and numeric dates refused
 
 
 class Companion(_Strict):

@@ -1,12 +1,13 @@
 from fastapi import APIRouter, Request
 
-from services.registry.deps import Caller
+from services.registry.deps import HistoryReader
 from services.registry.stays import service
 from services.registry.stays.schemas import StaysQuery, StaysSummary
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
-router = APIRouter(tags=["stays"])
+router = APIRouter(tags=["stays"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},
@@ -17,7 +18,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/v1/stays/summary", response_model=StaysSummary, responses=_PROBLEMS)
 async def stays_summary(
-    query: StaysQuery, request: Request, session: SessionDep, caller: Caller
+    query: StaysQuery, request: Request, session: SessionDep, caller: HistoryReader
 ) -> StaysSummary:
     """How long a person has been in Ecuador and abroad, as of `on` (scope `history:read`).
 
@@ -44,7 +45,6 @@ async def stays_summary(
 
     Written to the access log like a history search, with `purpose` and `reference`.
     """
-    caller.require("history:read")
     settings = request.app.state.settings
     return await service.summarise(
         session,

@@ -3,16 +3,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.registry.history.schemas import PersonOut
 from services.registry.movements.schemas import MovementOut
 from shared.identity import IdentityQuery
+from shared.validation import InputModel
 
 
-class StaysQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StaysQuery(InputModel):
     identity: IdentityQuery
     on: date | None = Field(
         default=None, description="The day the summary is as of (Ecuador). Default: today."
