@@ -70,6 +70,13 @@ class Summary:
     anomalies: list[str]
 
 
+_STATUS_AFTER: dict[Direction | None, Status] = {
+    None: "UNKNOWN",
+    "ENTRY": "IN_ECUADOR",
+    "EXIT": "ABROAD",
+}
+
+
 def _days(first: date, last: date) -> int:
     return (last - first).days + 1
 
@@ -107,8 +114,7 @@ def build_stays(
         previous = direction
     if entered_on is not None:
         stays.append(Stay(entered_on, None, _days(entered_on, on)))
-    status: Status = {None: "UNKNOWN", "ENTRY": "IN_ECUADOR", "EXIT": "ABROAD"}[previous]  # type: ignore[assignment]
-    return stays, status, anomalies
+    return stays, _STATUS_AFTER[previous], anomalies
 
 
 def _intervals(stays: Sequence[Stay], on: date) -> list[tuple[date, date]]:
