@@ -92,6 +92,20 @@ class IdentityQuery(InputModel):
             self.document_type or "OTHER", self.document_number, self.issuing_country or ""
         )
 
+    def identifier(self) -> str:
+        """The key the person is looked up by (see :func:`national_key`)."""
+        if self.national_id:
+            return national_key(self.national_id)
+        key = self.document_key()
+        assert key is not None  # the validator guarantees one complete form
+        return key
+
+
+# The identifier keys, defined here only: the registry's SQL receives them ready-made.
+def national_key(national_id: str) -> str:
+    """The identifier a cédula is known by: ``CI:1710034065``."""
+    return f"CI:{national_id}"
+
 
 def document_key(document_type: str, document_number: str, issuing_country: str) -> str:
     """The identifier a document is known by: ``PASSPORT:ECU:AB123456``."""

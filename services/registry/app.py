@@ -15,6 +15,7 @@ from services.registry.deps import token_lookup
 from services.registry.history.router import router as history_router
 from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
+from services.registry.stays.router import router as stays_router
 from shared.db import make_engine, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
@@ -38,6 +39,7 @@ every failed rule.
 OPENAPI_TAGS = [
     {"name": "movements", "description": "Entries and exits posted by border terminals."},
     {"name": "history", "description": "A person's movements, for authorised systems."},
+    {"name": "stays", "description": "Days in Ecuador and abroad as of a day, for authorities."},
     {"name": "control points", "description": "Ecuador's official migration control points."},
     {"name": "health", "description": "Liveness and readiness probes (no token)."},
 ]
@@ -82,6 +84,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(control_points_router)
     app.include_router(movements_router)
     app.include_router(history_router)
+    app.include_router(stays_router)
     finish_routes(app)
     return app
 

@@ -12,3 +12,9 @@ class RegistrySettings(ServiceSettings):
     control_point_cache_seconds: float = Field(
         default=60.0, ge=0, description="How long the list of active control points is cached."
     )
+    visitor_allowance_days: int = Field(
+        default=90, ge=1, description="A foreign visitor's days in Ecuador per window."
+    )
+    visitor_window_days: int = Field(
+        default=365, ge=1, description="The rolling window of the visitor allowance, in days."
+    )

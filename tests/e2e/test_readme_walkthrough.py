@@ -26,8 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def walkthrough_blocks() -> list[str]:
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- walkthrough:", 1)[1].split("<!-- end of walkthrough -->", 1)[0]
-    return re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    blocks = []
+    for start, end in (
+        ("<!-- walkthrough:", "<!-- end of walkthrough -->"),
+        # Minors (terminals) and stays (authorities), run in the walkthrough's shell.
+        ("<!-- more walkthrough:", "<!-- end of more walkthrough -->"),
+    ):
+        section = readme.split(start, 1)[1].split(end, 1)[0]
+        blocks += re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    return blocks
 
 
 @pytest.fixture
@@ -88,6 +95,9 @@ def test_the_readme_walkthrough_ends_with_a_verified_certificate(running_stack) 
         assert '"status":"VALID"' in output, attempt
         assert '"match":true' in output and '"signature_valid":true' in output, attempt
         assert "BEGIN CERTIFICATE" in output, attempt
+        assert '"anomalies":["MINOR_EXIT_WITHOUT_AUTHORIZATION"]' in output, attempt
+        assert '"status":"ABROAD"' in output, attempt
+        assert '"days_in_ecuador":{"last_90":0,"last_180":38,"last_365":123}' in output, attempt
         assert (workdir / "certificado.pdf").read_bytes().startswith(b"%PDF"), attempt
     history = next(line for line in output.splitlines() if line.startswith('{"person"'))
     assert json.loads(history)["person"]["national_id"] == "1710034065"

@@ -18,6 +18,7 @@ EXPECTED = {
     ("POST", "/v1/movements/{movement_id}/annulment"): frozenset({"movements:correct"}),
     ("POST", "/v1/history/search"): frozenset({"history:read"}),
     ("GET", "/v1/persons/{person_id}"): frozenset({"history:read"}),
+    ("POST", "/v1/stays/summary"): frozenset({"history:read"}),
     ("GET", "/livez"): None,
     ("GET", "/readyz"): None,
     ("GET", "/metrics"): None,

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shared.identity import national_key
 from tests.conftest import Tokens
 from tests.support.factories import a_cedula, at, movement
 
@@ -67,7 +68,7 @@ async def test_fifty_concurrent_posts_of_one_movement_store_one_row(
                 "SELECT count(DISTINCT p.canonical_id) FROM person_identifiers i"
                 " JOIN persons p ON p.id = i.person_id WHERE i.identifier = :ci"
             ),
-            {"ci": f"CI:{a_cedula(801)}"},
+            {"ci": national_key(a_cedula(801))},
         )
     assert (rows, persons) == (1, 1)
 

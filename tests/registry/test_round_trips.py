@@ -81,3 +81,23 @@ async def test_a_history_page_is_one_statement_after_auth(
         page = (await registry.post("/v1/history/search", json=body, headers=tokens.reader)).json()
     assert len(page["movements"]) == 10 and page["next_cursor"]
     assert len(statements) == 2, statements  # token + the page (person, movements, access log)
+
+
+async def test_a_stay_summary_is_one_statement_after_auth(
+    registry: AsyncClient, tokens: Tokens, registry_engine: AsyncEngine
+) -> None:
+    cedula = a_cedula(1320)
+    items = [
+        movement(
+            direction="ENTRY" if i % 2 == 0 else "EXIT",
+            occurred_at=at(i),
+            traveller={"national_id": cedula, "document_number": "RT1320"},
+        )
+        for i in range(40)
+    ]
+    await registry.post("/v1/movements/batch", json={"movements": items}, headers=tokens.terminal)
+    body = {"identity": {"national_id": cedula}, "purpose": "CERTIFICATE", "reference": "R"}
+    with counted(registry_engine) as statements:
+        result = await registry.post("/v1/stays/summary", json=body, headers=tokens.reader)
+    assert result.json()["status"] == "ABROAD" and len(result.json()["stays"]) == 20
+    assert len(statements) == 2, statements  # token + the summary (person, crossings, log)

@@ -2,7 +2,6 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from services.registry.audit import log_access
 from services.registry.deps import HistoryReader
 from services.registry.history import service
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
@@ -31,6 +30,12 @@ async def search_history(
     Ecuador dates. Pages hold up to `limit` movements; pass `next_cursor` back as
     `cursor` for the next page. An unknown person is not an error: `person` is null.
 
+    `person` shows the data of record (first recorded with the cédula, else with the
+    document); each movement shows the data it was captured with. Each movement's
+    `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT` are derived now, over the person's whole
+    non-annulled history in time order, so a land post's late upload is reflected; the
+    POST answer a terminal got told what was known when the movement was recorded.
+
     Every call is written to the access log with `purpose` and `reference`. This is a
     POST so identity numbers stay out of URLs and proxy logs.
     """
@@ -43,18 +48,12 @@ async def search_history(
     responses={404: {"model": ProblemSchema}, **_PROBLEMS},
 )
 async def get_person(person_id: UUID, session: SessionDep, caller: HistoryReader) -> PersonOut:
-    """A person's identity as last recorded, with every document linked to them
-    (scope `history:read`). A merged person's old id answers with the surviving person.
-    The read is written to the access log."""
-    person = await service.get_person(session, person_id)
-    await log_access(
-        session,
-        client_id=caller.client_id,
-        action="PERSON_READ",
-        identity=None,
-        person_id=person.person_id,
-        purpose=None,
-        reference=str(person_id),
-        movement_count=0,
-    )
-    return person
+    """A person's data of record, with every document linked to them (scope
+    `history:read`).
+
+    The names, birth date, sex and nationality are those first recorded with the
+    person's cédula (else with their document): a later movement captured with other
+    data is flagged `IDENTITY_DATA_MISMATCH` and never renames the person. A merged
+    person's old id answers with the surviving person. The read is written to the access
+    log."""
+    return await service.read_person(session, person_id, reader=caller.client_id)

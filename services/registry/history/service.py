@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import metrics
+from services.registry.audit import log_access
+from services.registry.calendar import ECUADOR
 from services.registry.history import repository
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
-from services.registry.movements.schemas import MovementOut
+from services.registry.movements.answer import movement_answer
 from shared.errors import NotFound
-from shared.identity import IdentityQuery
 from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 
-ECUADOR = ZoneInfo("America/Guayaquil")
 _BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 1, 1, tzinfo=UTC)
 _NIL = UUID(int=0)
@@ -27,15 +26,7 @@ class PersonNotFound(NotFound):
     title = "No person with that id"
 
 
-def identifier_for(identity: IdentityQuery) -> str:
-    if identity.national_id:
-        return f"CI:{identity.national_id}"
-    key = identity.document_key()
-    assert key is not None  # IdentityQuery guarantees one complete form
-    return key
-
-
-def _start_of(day: date) -> datetime:
+def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ECUADOR)
 
 
@@ -50,9 +41,9 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
             raise invalid_cursor() from exc
     rows = await repository.history_page(
         session,
-        identifier=identifier_for(query.identity),
-        from_ts=_start_of(query.from_) if query.from_ else _BEGINNING,
-        to_ts=_start_of(query.to + timedelta(days=1)) if query.to else _END,
+        identifier=query.identity.identifier(),
+        from_ts=start_of(query.from_) if query.from_ else _BEGINNING,
+        to_ts=start_of(query.to + timedelta(days=1)) if query.to else _END,
         after_ts=after_ts,
         after_id=after_id,
         limit=query.limit,
@@ -63,7 +54,7 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
         reference=query.reference,
     )
     metrics.HISTORY_SEARCHES.labels(query.purpose).inc()
-    movements = [MovementOut.model_validate(m) for m in rows.movements]
+    movements = [movement_answer(row, at="read") for row in rows.movements]
     next_cursor = None
     if len(movements) > query.limit:
         movements = movements[: query.limit]
@@ -75,8 +66,20 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
     return HistoryPage(person=person, movements=movements, next_cursor=next_cursor)
 
 
-async def get_person(session: AsyncSession, person_id: UUID) -> PersonOut:
+async def read_person(session: AsyncSession, person_id: UUID, *, reader: UUID) -> PersonOut:
+    """A person by any id they were known by, written to the access log as the survivor."""
     found = await repository.person_by_id(session, person_id)
     if found is None:
         raise PersonNotFound(f"No person {person_id}.")
-    return PersonOut.model_validate(found)
+    person = PersonOut.model_validate(found)
+    await log_access(
+        session,
+        client_id=reader,
+        action="PERSON_READ",
+        identity=None,
+        person_id=person.person_id,
+        purpose=None,
+        reference=str(person_id),
+        movement_count=0,
+    )
+    return person

@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.models.base import Base
@@ -55,6 +57,8 @@ class Movement(Base):
     origin_country: Mapped[str | None] = mapped_column(Text)
     destination_country: Mapped[str | None] = mapped_column(Text)
     observations: Mapped[str | None] = mapped_column(Text)
+    # Arts. 136-137: who a minor travels with, who is responsible, the exit authorisation.
+    minor: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     anomalies: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     content_sha256: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(

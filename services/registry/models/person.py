@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Index, Text, func, text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.models.base import Base
@@ -21,7 +21,10 @@ class Person(Base):
 
 
 class PersonIdentifier(Base):
-    """Something a person is known by: ``CI:1710034065`` or ``PASSPORT:ECU:AB123456``."""
+    """Something a person is known by: ``CI:1710034065`` or ``PASSPORT:ECU:AB123456``.
+
+    Each row keeps the identity data first recorded with it, never updated: the person's
+    data of record are those of their cédula row, else of their oldest document row."""
 
     __tablename__ = "person_identifiers"
     __table_args__ = (Index("ix_person_identifiers_person_id", "person_id"),)
@@ -35,3 +38,8 @@ class PersonIdentifier(Base):
     first_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    surnames: Mapped[str | None] = mapped_column(Text)
+    given_names: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(Text)
+    nationality: Mapped[str | None] = mapped_column(Text)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import Annulment, ApiClient, Movement
+from services.registry.models import Annulment
+from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
+from services.registry.movements.minors import minor_flags
 from services.registry.movements.schemas import MovementIn
-from shared.identity import document_key
+from shared.identity import document_key, national_key
 
 # Arrays of parameters, one element per movement, unnested in order; each row calls
 # record_movement() with the locks it needs. One round trip for the whole batch.
+# Per-row lists (flags, lock keys) travel as one text each, split here.
 _RECORD_MANY = text(
     """
     SELECT t.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
@@ -29,33 +34,40 @@ _RECORD_MANY = text(
         CAST(:birth_date AS date[]), CAST(:sex AS text[]), CAST(:transport_mode AS text[]),
         CAST(:transport_carrier AS text[]), CAST(:transport_number AS text[]),
         CAST(:origin_country AS text[]), CAST(:destination_country AS text[]),
-        CAST(:observations AS text[]), CAST(:content_sha256 AS text[])
+        CAST(:observations AS text[]), CAST(:minor AS jsonb[]), CAST(:flags AS text[]),
+        CAST(:national_key AS text[]), CAST(:document_key AS text[]),
+        CAST(:lock_keys AS text[]), CAST(:content_sha256 AS text[])
     ) WITH ORDINALITY AS t(
         movement_id, direction, occurred_at, control_point, document_type, document_number,
         issuing_country, nationality, national_id, surnames, given_names, birth_date, sex,
         transport_mode, transport_carrier, transport_number, origin_country,
-        destination_country, observations, content_sha256, ord
+        destination_country, observations, minor, flags, national_key, document_key,
+        lock_keys, content_sha256, ord
     )
     CROSS JOIN LATERAL record_movement(
         t.movement_id, t.direction, t.occurred_at, t.control_point, t.document_type,
         t.document_number, t.issuing_country, t.nationality, t.national_id, t.surnames,
         t.given_names, t.birth_date, t.sex, t.transport_mode, t.transport_carrier,
         t.transport_number, t.origin_country, t.destination_country, t.observations,
-        t.content_sha256, CAST(:recorded_by AS uuid), CAST(:request_id AS text)
+        t.minor, string_to_array(t.flags, ' '), t.national_key, t.document_key,
+        string_to_array(t.lock_keys, ' '), t.content_sha256,
+        CAST(:recorded_by AS uuid), CAST(:request_id AS text)
     ) AS r
     ORDER BY t.ord
     """
 )
 
-# Take every lock a batch needs, in one global order, before recording any of it:
-# two batches touching the same travellers then queue instead of deadlocking.
-_LOCK_ALL = text(
-    """
-    SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
-    FROM (
-        SELECT DISTINCT k COLLATE "C" AS k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1
-    ) AS ordered
-    """
+# Take every lock a batch needs before recording any of it, through the same
+# lock_in_order() that record_movement() uses for one movement: two batches (or a batch
+# and a single post) touching the same travellers then queue instead of deadlocking.
+_LOCK_ALL = text("SELECT lock_in_order(CAST(:keys AS text[]))")
+
+_GET = text(  # composed from constants only: no user input reaches the SQL text
+    f"""
+    SELECT {MOVEMENT_ROW} AS row
+    FROM movements m {MOVEMENT_JOINS}
+    WHERE m.movement_id = :movement_id
+    """  # noqa: S608
 )
 
 
@@ -68,15 +80,18 @@ class Recorded:
     content_sha256: str
 
 
-def lock_keys(movement: MovementIn) -> list[str]:
-    """The keys record_movement() locks; must match movement_lock_keys() in SQL."""
+def identifiers(movement: MovementIn) -> tuple[str | None, str]:
+    """(cédula key or None, document key): what the movement's person is known by."""
     t = movement.traveller
-    keys = [
-        f"movement:{movement.movement_id}",
-        f"identity:{document_key(t.document_type, t.document_number, t.issuing_country)}",
-    ]
-    if t.national_id:
-        keys.append(f"identity:CI:{t.national_id}")
+    national = national_key(t.national_id) if t.national_id else None
+    return national, document_key(t.document_type, t.document_number, t.issuing_country)
+
+
+def lock_keys(movement: MovementIn) -> list[str]:
+    """What a writer of this movement locks: its id and each identifier. The single and
+    batch paths both lock these through lock_in_order(), in one global order."""
+    keys = [f"movement:{movement.movement_id}"]
+    keys += [f"identity:{key}" for key in identifiers(movement) if key is not None]
     return keys
 
 
@@ -84,6 +99,7 @@ def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
     columns: dict[str, list[object]] = {name: [] for name in _COLUMN_NAMES}
     for m in movements:
         t, tr = m.traveller, m.transport
+        national, document = identifiers(m)
         row = {
             "movement_id": m.movement_id, "direction": m.direction,
             "occurred_at": m.occurred_at, "control_point": m.control_point,
@@ -95,7 +111,14 @@ def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
             "transport_carrier": tr.carrier if tr else None,
             "transport_number": tr.number if tr else None,
             "origin_country": m.origin_country, "destination_country": m.destination_country,
-            "observations": m.observations, "content_sha256": m.content_sha256(),
+            "observations": m.observations,
+            "minor": json.dumps(m.minor.model_dump(mode="json")) if m.minor else None,
+            "flags": " ".join(minor_flags(
+                direction=m.direction, occurred_at=m.occurred_at,
+                birth_date=t.birth_date, minor=m.minor,
+            )),
+            "national_key": national, "document_key": document,
+            "lock_keys": " ".join(lock_keys(m)), "content_sha256": m.content_sha256(),
         }  # fmt: skip
         for name in _COLUMN_NAMES:
             columns[name].append(row[name])
@@ -106,8 +129,8 @@ _COLUMN_NAMES = (
     "movement_id", "direction", "occurred_at", "control_point", "document_type",
     "document_number", "issuing_country", "nationality", "national_id", "surnames",
     "given_names", "birth_date", "sex", "transport_mode", "transport_carrier",
-    "transport_number", "origin_country", "destination_country", "observations",
-    "content_sha256",
+    "transport_number", "origin_country", "destination_country", "observations", "minor",
+    "flags", "national_key", "document_key", "lock_keys", "content_sha256",
 )  # fmt: skip
 
 
@@ -137,14 +160,11 @@ class MovementRepository:
             for r in rows
         ]
 
-    async def get(self, movement_id: UUID) -> Row[Movement, Annulment | None, str | None] | None:
-        statement = (
-            select(Movement, Annulment, ApiClient.name)
-            .outerjoin(Annulment, Annulment.movement_id == Movement.movement_id)
-            .outerjoin(ApiClient, ApiClient.id == Annulment.annulled_by)
-            .where(Movement.movement_id == movement_id)
-        )
-        return (await self.session.execute(statement)).one_or_none()
+    async def get(self, movement_id: UUID) -> dict[str, Any] | None:
+        """The movement's flat answer row (see answer.py), its person resolved to the
+        surviving one and its consecutive-direction anomalies as history stands now."""
+        row = await self.session.scalar(_GET, {"movement_id": movement_id})
+        return (json.loads(row) if isinstance(row, str) else row) if row is not None else None
 
     async def annul(
         self, movement_id: UUID, *, reason: str, reference: str | None, annulled_by: UUID

@@ -3,7 +3,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Response, status
 
-from services.registry.audit import log_access
 from services.registry.deps import MovementCorrector, MovementReader, MovementWriter
 from services.registry.movements import schemas, service
 from shared.auth import GuardedRoute
@@ -86,19 +85,11 @@ async def get_movement(
     movement_id: UUID, session: SessionDep, caller: MovementReader
 ) -> schemas.MovementOut:
     """One movement, with its annulment if any (`movements:write` or `history:read`).
-    The read is written to the access log."""
-    movement = await service.get(session, movement_id)
-    await log_access(
-        session,
-        client_id=caller.client_id,
-        action="MOVEMENT_READ",
-        identity=None,
-        person_id=movement.person_id,
-        purpose=None,
-        reference=str(movement_id),
-        movement_count=1,
-    )
-    return movement
+
+    `person_id` is the person as identified now (the surviving one after a merge), and
+    `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT` are recomputed over the person's history as
+    it stands now, late uploads included. The read is written to the access log."""
+    return await service.read(session, movement_id, reader=caller.client_id)
 
 
 @router.post(

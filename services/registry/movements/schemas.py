@@ -19,7 +19,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from services.registry.calendar import ecuador_date, is_minor_on
 from services.registry.control_points.catalog import CONTROL_POINTS
+from services.registry.movements.minors import MinorBlock
 from shared.identity import Cedula, CountryCode, DocumentNumber, DocumentType, is_valid_cedula
 from shared.validation import InputModel, merged, rule_error
 
@@ -113,6 +115,18 @@ class MovementIn(Strict):
     observations: (
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
     ) = None
+    minor: MinorBlock | None = Field(
+        default=None,
+        description=(
+            "Arts. 136-137, for travellers under 18 on the Ecuador day of `occurred_at` "
+            "(the registry decides from `birth_date`; an adult with this block is 422 "
+            "`NOT_A_MINOR`). What is missing is flagged, never rejected: "
+            "`MINOR_WITHOUT_COMPANION_RECORD` (no companions and no responsible person), "
+            "`MINOR_EXIT_WITHOUT_AUTHORIZATION` (an EXIT without `exit_authorization` and "
+            "not with both a MOTHER and a FATHER, nor with a LEGAL_GUARDIAN). A minor "
+            "movement without the block is flagged the same way."
+        ),
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -120,24 +134,27 @@ class MovementIn(Strict):
         try:
             movement: MovementIn = handler(data)
         except ValidationError as exc:
-            extra = _birth_after_movement(data)
+            extra = _cross_field_errors(data)
             if not extra:
                 raise
             raise merged(cls.__name__, exc, extra) from None
-        if extra := _birth_after_movement(movement.model_dump()):
+        if extra := _cross_field_errors(movement.model_dump()):
             raise merged(cls.__name__, None, extra)
         return movement
 
     def content_sha256(self) -> str:
         """Fingerprint of the content, to tell an honest retry from a conflicting reuse."""
         content = self.model_dump(mode="json")
+        if content["minor"] is None:  # movements from before the block keep their fingerprint
+            del content["minor"]
         content["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
         raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _birth_after_movement(data: Any) -> list[Any]:
-    """BIRTH_DATE_AFTER_MOVEMENT, judged on the raw body when the rest failed to parse."""
+def _cross_field_errors(data: Any) -> list[Any]:
+    """Rules spanning fields, judged on the raw body when the rest failed to parse:
+    BIRTH_DATE_AFTER_MOVEMENT and NOT_A_MINOR."""
     try:
         occurred = data["occurred_at"]
         birth = data["traveller"]["birth_date"]
@@ -147,16 +164,28 @@ def _birth_after_movement(data: Any) -> list[Any]:
         birth_date = birth if isinstance(birth, date) else date.fromisoformat(birth)
     except (KeyError, TypeError, ValueError):
         return []
-    if occurred_at.tzinfo is None or birth_date <= occurred_at.date():
+    if occurred_at.tzinfo is None:
         return []
-    return [
-        rule_error(
-            "BIRTH_DATE_AFTER_MOVEMENT",
-            ("traveller", "birth_date"),
-            "birth date is after the movement",
-            birth,
+    errors = []
+    if birth_date > occurred_at.date():
+        errors.append(
+            rule_error(
+                "BIRTH_DATE_AFTER_MOVEMENT",
+                ("traveller", "birth_date"),
+                "birth date is after the movement",
+                birth,
+            )
         )
-    ]
+    elif data.get("minor") is not None and not is_minor_on(birth_date, ecuador_date(occurred_at)):
+        errors.append(
+            rule_error(
+                "NOT_A_MINOR",
+                ("minor",),
+                "the traveller is 18 or older on the day of the movement; send no minor block",
+                None,
+            )
+        )
+    return errors
 
 
 class Annulment(BaseModel):
@@ -185,19 +214,36 @@ class TransportOut(BaseModel):
 
 
 class MovementOut(BaseModel):
-    """A stored movement. Output models carry no input rules: history is shown as stored."""
+    """A stored movement, the same shape wherever it appears (POST, GET, history, stays).
+    Output models carry no input rules: history is shown as stored."""
 
     movement_id: UUID
-    person_id: UUID
+    person_id: UUID = Field(
+        description="The person as identified now: after two records are found to be one "
+        "person, every read answers the surviving person's id."
+    )
     direction: Literal["ENTRY", "EXIT"]
     occurred_at: datetime
     control_point: str
-    traveller: TravellerOut
+    traveller: TravellerOut = Field(
+        description="The identity data as captured at the border, which may differ from the "
+        "person's data of record (see `IDENTITY_DATA_MISMATCH`)."
+    )
     transport: TransportOut | None
     origin_country: str | None
     destination_country: str | None
     observations: str | None
-    anomalies: list[str]
+    minor: MinorBlock | None = None
+    anomalies: list[str] = Field(
+        description="Flags, never rejections. `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT`: the "
+        "previous movement in time has the same direction. The POST answer (and batch "
+        "results) say what was known **at insert time**; GET, history and stays recompute "
+        "these two **at read time** over the person's whole non-annulled history, so a late "
+        "upload from a land post can add or clear them. The rest are fixed at insert time: "
+        "`IDENTITY_DATA_MISMATCH` (captured names, birth date or sex differ from the data "
+        "of record), `DOCUMENT_HELD_BY_OTHER_PERSON`, `MINOR_WITHOUT_COMPANION_RECORD`, "
+        "`MINOR_EXIT_WITHOUT_AUTHORIZATION`."
+    )
     recorded_at: datetime
     annulment: Annulment | None = None
 

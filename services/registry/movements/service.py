@@ -11,8 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import metrics
-from services.registry.models import Annulment, Movement
+from services.registry.audit import log_access
 from services.registry.movements import schemas
+from services.registry.movements.answer import AnomaliesAt, movement_answer, row_from_input
 from services.registry.movements.repository import MovementRepository, Recorded
 from shared.errors import Conflict, FieldError, NotFound
 from shared.validation import field_errors
@@ -48,14 +49,13 @@ def _outcome(movement: schemas.MovementIn, stored: Recorded) -> Outcome:
 
 
 def _as_out(movement: schemas.MovementIn, stored: Recorded) -> schemas.MovementOut:
-    return schemas.MovementOut.model_validate(
-        {
-            **movement.model_dump(),
-            "person_id": stored.person_id,
-            "anomalies": stored.anomalies,
-            "recorded_at": stored.recorded_at,
-        }
+    row = row_from_input(
+        movement,
+        person_id=stored.person_id,
+        recorded_at=stored.recorded_at,
+        anomalies=stored.anomalies,
     )
+    return movement_answer(row, at="insert")
 
 
 async def record(
@@ -75,8 +75,9 @@ async def record(
             "a terminal must mint a new movement_id for a new capture."
         )
     if outcome == "duplicate":
-        # The stored movement may have been annulled since: answer with what is stored.
-        return RecordOutcome(outcome, await get(session, movement.movement_id))
+        # The stored movement may have been annulled since: answer with what is stored,
+        # its anomalies as they were known when it was recorded.
+        return RecordOutcome(outcome, await _stored(session, movement.movement_id, at="insert"))
     return RecordOutcome(outcome, _as_out(movement, stored))
 
 
@@ -136,46 +137,29 @@ def _raw_movement_id(raw: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def get(session: AsyncSession, movement_id: UUID) -> schemas.MovementOut:
+async def _stored(
+    session: AsyncSession, movement_id: UUID, *, at: AnomaliesAt
+) -> schemas.MovementOut:
     row = await MovementRepository(session).get(movement_id)
     if row is None:
         raise MovementNotFound(f"No movement {movement_id}.")
-    movement, annulment, annulled_by = row
-    return to_out(movement, annulment, annulled_by)
+    return movement_answer(row, at=at)
 
 
-def to_out(
-    movement: Movement, annulment: Annulment | None, annulled_by: str | None
-) -> schemas.MovementOut:
-    m = movement
-    return schemas.MovementOut(
-        movement_id=m.movement_id,
-        person_id=m.person_id,
-        direction=m.direction,
-        occurred_at=m.occurred_at,
-        control_point=m.control_point,
-        traveller=schemas.TravellerOut.model_validate(m, from_attributes=True),
-        transport=schemas.TransportOut(
-            mode=m.transport_mode,
-            carrier=m.transport_carrier,
-            number=m.transport_number,
-        )
-        if m.transport_mode
-        else None,
-        origin_country=m.origin_country,
-        destination_country=m.destination_country,
-        observations=m.observations,
-        anomalies=list(m.anomalies),
-        recorded_at=m.recorded_at,
-        annulment=schemas.Annulment(
-            reason=annulment.reason,
-            reference=annulment.reference,
-            annulled_by=annulled_by or str(annulment.annulled_by),
-            annulled_at=annulment.annulled_at,
-        )
-        if annulment
-        else None,
+async def read(session: AsyncSession, movement_id: UUID, *, reader: UUID) -> schemas.MovementOut:
+    """One movement for a reader, written to the access log under the surviving person."""
+    movement = await _stored(session, movement_id, at="read")
+    await log_access(
+        session,
+        client_id=reader,
+        action="MOVEMENT_READ",
+        identity=None,
+        person_id=movement.person_id,
+        purpose=None,
+        reference=str(movement_id),
+        movement_count=1,
     )
+    return movement
 
 
 async def annul(
@@ -194,4 +178,4 @@ async def annul(
     ):
         raise AlreadyAnnulled(f"Movement {movement_id} is already annulled.")
     metrics.ANNULMENTS.inc()
-    return await get(session, movement_id)
+    return await _stored(session, movement_id, at="read")

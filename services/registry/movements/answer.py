@@ -1,0 +1,141 @@
+"""The one builder of the movement answer: POST, GET, batch, history and stays use it.
+
+Reads select ``MOVEMENT_ROW`` (a flat JSON object, one per movement) with the joins in
+``MOVEMENT_JOINS``; the write path builds the same flat row from what it stored. Either
+way ``movement_answer`` turns the row into the answer, so a movement looks the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from services.registry.movements import schemas
+
+# Needs `m` (movements) and the joins of MOVEMENT_JOINS: `pc` (the movement's person
+# row), `a` (annulment), `c` (annulling client), `prev` (see below).
+MOVEMENT_ROW = """
+    json_build_object(
+        'movement_id', m.movement_id, 'person_id', pc.canonical_id,
+        'direction', m.direction, 'occurred_at', m.occurred_at,
+        'control_point', m.control_point,
+        'document_type', m.document_type, 'document_number', m.document_number,
+        'issuing_country', m.issuing_country, 'nationality', m.nationality,
+        'national_id', m.national_id, 'surnames', m.surnames,
+        'given_names', m.given_names, 'birth_date', m.birth_date, 'sex', m.sex,
+        'transport_mode', m.transport_mode, 'transport_carrier', m.transport_carrier,
+        'transport_number', m.transport_number,
+        'origin_country', m.origin_country, 'destination_country', m.destination_country,
+        'observations', m.observations, 'minor', m.minor, 'anomalies', m.anomalies,
+        'recorded_at', m.recorded_at,
+        'annulment_reason', a.reason, 'annulment_reference', a.reference,
+        'annulled_by', coalesce(c.name, a.annulled_by::text), 'annulled_at', a.annulled_at,
+        'previous_direction', prev.direction
+    )
+"""
+
+# `prev`: the read-time rule. The direction of the person's previous non-annulled movement
+# in time (time, then id), as the whole history stands now, late uploads included: one
+# backward index probe per movement shown (per merged record), however long the history.
+MOVEMENT_JOINS = """
+    JOIN persons pc ON pc.id = m.person_id
+    LEFT JOIN annulments a ON a.movement_id = m.movement_id
+    LEFT JOIN api_clients c ON c.id = a.annulled_by
+    LEFT JOIN LATERAL (
+        SELECT latest.direction
+        FROM persons s CROSS JOIN LATERAL (
+            SELECT p.direction, p.occurred_at, p.movement_id FROM movements p
+            WHERE p.person_id = s.id
+              AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
+              AND NOT EXISTS (SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
+            ORDER BY p.occurred_at DESC, p.movement_id DESC
+            LIMIT 1
+        ) latest
+        WHERE s.canonical_id = pc.canonical_id
+        ORDER BY latest.occurred_at DESC, latest.movement_id DESC
+        LIMIT 1
+    ) prev ON true
+"""
+
+_CONSECUTIVE = ("CONSECUTIVE_ENTRY", "CONSECUTIVE_EXIT")
+
+AnomaliesAt = Literal["insert", "read"]
+
+
+def anomalies_of(row: Mapping[str, Any], *, at: AnomaliesAt) -> list[str]:
+    """Insert-time anomalies as stored, or with the consecutive-direction ones recomputed
+    from ``previous_direction``. Annulled movements are outside the timeline: they keep
+    what was flagged when they were recorded."""
+    stored = list(row["anomalies"])
+    if at == "insert" or row.get("annulled_at") is not None:
+        return stored
+    derived = (
+        [f"CONSECUTIVE_{row['direction']}"]
+        if row.get("previous_direction") == row["direction"]
+        else []
+    )
+    return derived + [a for a in stored if a not in _CONSECUTIVE]
+
+
+def movement_answer(row: Mapping[str, Any], *, at: AnomaliesAt = "read") -> schemas.MovementOut:
+    annulment = None
+    if row.get("annulled_at") is not None:
+        annulment = {
+            "reason": row["annulment_reason"],
+            "reference": row["annulment_reference"],
+            "annulled_by": row["annulled_by"],
+            "annulled_at": row["annulled_at"],
+        }
+    transport = None
+    if row.get("transport_mode"):
+        transport = {
+            "mode": row["transport_mode"],
+            "carrier": row["transport_carrier"],
+            "number": row["transport_number"],
+        }
+    traveller = {name: row[name] for name in schemas.TravellerOut.model_fields}
+    return schemas.MovementOut.model_validate(
+        {
+            "movement_id": row["movement_id"],
+            "person_id": row["person_id"],
+            "direction": row["direction"],
+            "occurred_at": row["occurred_at"],
+            "control_point": row["control_point"],
+            "traveller": traveller,
+            "transport": transport,
+            "origin_country": row["origin_country"],
+            "destination_country": row["destination_country"],
+            "observations": row["observations"],
+            "minor": row.get("minor"),
+            "anomalies": anomalies_of(row, at=at),
+            "recorded_at": row["recorded_at"],
+            "annulment": annulment,
+        }
+    )
+
+
+def row_from_input(
+    movement: schemas.MovementIn,
+    *,
+    person_id: UUID,
+    recorded_at: datetime,
+    anomalies: list[str],
+) -> dict[str, Any]:
+    """The flat row of a movement just stored, without reading it back."""
+    t, tr = movement.traveller, movement.transport
+    return {
+        "movement_id": movement.movement_id, "person_id": person_id,
+        "direction": movement.direction, "occurred_at": movement.occurred_at,
+        "control_point": movement.control_point, **t.model_dump(),
+        "transport_mode": tr.mode if tr else None,
+        "transport_carrier": tr.carrier if tr else None,
+        "transport_number": tr.number if tr else None,
+        "origin_country": movement.origin_country,
+        "destination_country": movement.destination_country,
+        "observations": movement.observations,
+        "minor": movement.minor.model_dump(mode="json") if movement.minor else None,
+        "anomalies": anomalies, "recorded_at": recorded_at,
+    }  # fmt: skip
