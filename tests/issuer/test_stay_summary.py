@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -82,10 +81,6 @@ def test_the_section_is_printed_only_when_asked() -> None:
     assert "RESUMEN DE PERMANENCIA" not in _text(render_certificate(_content()))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("services.registry.stays") is None,
-    reason="needs the registry's POST /v1/stays/summary (registry issue of this round)",
-)
 async def test_same_numbers_as_the_registry_end_to_end(
     issuer: AsyncClient,
     authorities: Authorities,
