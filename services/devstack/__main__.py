@@ -114,7 +114,7 @@ def _uvicorn(factory: str, port: int) -> list[str]:
 
 
 def _wait_ready(
-    supervisor: Supervisor, credentials: dict[str, object], timeout: float = 60.0
+    supervisor: Supervisor, credentials: dict[str, object], timeout: float = 180.0
 ) -> bool:
     """Wait for every service that is still running to answer /readyz; False on a stop."""
     deadline = time.monotonic() + timeout

@@ -80,7 +80,7 @@ def running_stack(workdir: Path, **extra_env: str) -> Iterator[Stack]:
         )  # fmt: skip
     stack = Stack(workdir, process, int(stack_env["REGISTRY_PORT"]), int(stack_env["ISSUER_PORT"]))
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a busy 2-core CI machine is slow to import
         while "Stop: Ctrl-C" not in stack.log or not (
             stack.ready("registry") and stack.ready("issuer")
         ):
