@@ -52,6 +52,13 @@ def describe_exit(returncode: int) -> str:
     return f"exit code {returncode}"
 
 
+def die_with_parent() -> None:
+    """For a child, between fork and exec: SIGTERM when its parent dies (Linux only)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Supervisor:
     """Start services, report deaths, stop all of them on SIGINT/SIGTERM/SIGHUP.
 
@@ -84,9 +91,7 @@ class Supervisor:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, self.watched | set(STOP_SIGNALS))
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
-        if sys.platform == "linux":
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        die_with_parent()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Handle signals for up to ``timeout`` seconds (forever if None).

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from services.devstack.supervisor import die_with_parent
 from tests.bench.servers import free_port
 
 
@@ -62,8 +63,9 @@ class Stack:
             return False
 
 
-def _ignore_sigint() -> None:
+def _child_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a test run killed outright must not leave a stack behind
 
 
 @contextlib.contextmanager
@@ -76,7 +78,7 @@ def running_stack(workdir: Path, **extra_env: str) -> Iterator[Stack]:
     with (workdir / "stack.log").open("a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.devstack"], cwd=workdir, env=stack_env | extra_env,
-            stdout=log, stderr=subprocess.STDOUT, process_group=0, preexec_fn=_ignore_sigint,
+            stdout=log, stderr=subprocess.STDOUT, process_group=0, preexec_fn=_child_setup,
         )  # fmt: skip
     stack = Stack(workdir, process, int(stack_env["REGISTRY_PORT"]), int(stack_env["ISSUER_PORT"]))
     try:
