@@ -155,4 +155,7 @@ def _banner(credentials: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C while setting up: atexit still stops PostgreSQL
+        raise SystemExit(130) from None
