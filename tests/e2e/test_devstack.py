@@ -6,17 +6,14 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import psutil
 
-from tests.support.devstack import running_stack, stop
+from tests.support.devstack import running_stack, stack_workdir, stop
 
 
-def test_sigterm_stops_both_services_and_postgres_leaving_nothing_behind(
-    tmp_path: Path,
-) -> None:
-    with running_stack(tmp_path) as stack:
+def test_sigterm_stops_both_services_and_postgres_leaving_nothing_behind() -> None:
+    with stack_workdir() as workdir, running_stack(workdir) as stack:
         tree = stack.processes()
         names = " ".join(" ".join(p.cmdline()) for p in tree)
         assert "services.registry.app" in names and "services.issuer.app" in names
@@ -31,8 +28,8 @@ def test_sigterm_stops_both_services_and_postgres_leaving_nothing_behind(
         assert "Warning" not in stack.log, "a fresh start prints no warnings"
 
 
-def test_a_killed_service_leaves_the_other_up_and_is_reported(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
+def test_a_killed_service_leaves_the_other_up_and_is_reported() -> None:
+    with stack_workdir() as workdir, running_stack(workdir) as stack:
         registry = psutil.Process(stack.service_pid("registry"))
         os.kill(registry.pid, signal.SIGKILL)
         registry.wait(timeout=10)

@@ -16,11 +16,14 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.support.devstack import Stack, running_stack
+import pytest
+
+from tests.support.devstack import Stack, running_stack, stack_workdir
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY_LINE = re.compile(r"^TODAY=.*$", flags=re.MULTILINE)
@@ -62,23 +65,29 @@ def _assert_walked_through(output: str, workdir: Path, attempt: str) -> None:
     assert (workdir / "certificado.pdf").read_bytes().startswith(b"%PDF"), attempt
 
 
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    with stack_workdir() as path:
+        yield path
+
+
 def test_the_readme_walkthrough_works_today_after_yesterday_on_the_same_data(
-    tmp_path: Path,
+    workdir: Path,
 ) -> None:
     script = "\n".join(walkthrough_blocks())
     assert len(TODAY_LINE.findall(script)) == 1, "the walkthrough sets TODAY once"
     yesterday = datetime.now(ZoneInfo("America/Guayaquil")).date() - timedelta(days=1)
     as_if_yesterday = TODAY_LINE.sub(f"TODAY={yesterday.isoformat()}", script)
 
-    with running_stack(tmp_path) as stack:
+    with running_stack(workdir) as stack:
         output = _run(stack, as_if_yesterday, "yesterday")
-        _assert_walked_through(output, tmp_path, "yesterday")
+        _assert_walked_through(output, workdir, "yesterday")
         yesterdays_certificate = json.loads(_certificate_line(output))["certificate"]
 
-    with running_stack(tmp_path) as stack:  # the next day: same .data, restarted stack
+    with running_stack(workdir) as stack:  # the next day: same .data, restarted stack
         for attempt in ("today", "today again (everything re-sent)"):
             output = _run(stack, script, attempt)
-            _assert_walked_through(output, tmp_path, attempt)
+            _assert_walked_through(output, workdir, attempt)
             certificate = json.loads(_certificate_line(output))["certificate"]
             assert certificate["number"] != yesterdays_certificate["number"], attempt
         history = next(line for line in output.splitlines() if line.startswith('{"person"'))

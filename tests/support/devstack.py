@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,6 +63,27 @@ class Stack:
             return httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def stack_workdir() -> Iterator[Path]:
+    """A scratch directory under ``.data/stacks`` (gitignored), removed afterwards.
+
+    Not pytest's ``tmp_path``: run as root, pgserver runs PostgreSQL as its own user and
+    opens up the directories above the data directory, but every pytest session started
+    meanwhile on the machine closes ``/tmp/pytest-of-root`` again (mode 0700), which
+    PostgreSQL then finds out in the middle of initdb.
+    """
+    parent = ROOT / ".data" / "stacks"
+    parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(dir=parent))
+    try:
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _child_setup() -> None:
