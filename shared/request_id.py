@@ -1,48 +1,40 @@
-"""X-Request-ID: accepted from the caller (or generated), echoed, logged, forwarded."""
+"""X-Request-ID: accepted from the caller (or generated), echoed, logged, forwarded.
+
+The middleware is asgi-correlation-id's, configured for our header and our notion of an
+acceptable caller-supplied id; this module keeps the names the rest of the code uses.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 
 HEADER = "X-Request-ID"
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Caller-supplied ids end up in logs and in the registry's access log: keep them tame.
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def current_request_id() -> str | None:
-    return _request_id.get()
+    return correlation_id.get()
 
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def acceptable(supplied: str) -> bool:
+    """A caller's id is kept when it is short and plain (a trace id, a UUID, a ticket)."""
+    return _ACCEPTABLE.match(supplied) is not None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        supplied = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
-        )
-        request_id = supplied if _ACCEPTABLE.match(supplied) else new_request_id()
-        token = _request_id.set(request_id)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = request_id
-            await send(message)
+@dataclass
+class RequestIdMiddleware(CorrelationIdMiddleware):
+    """Any other id (too long, spaces, control characters) is replaced by a new one."""
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            _request_id.reset(token)
+    header_name: str = HEADER
+    generator: Callable[[], str] = field(default=new_request_id)
+    validator: Callable[[str], bool] | None = field(default=acceptable)

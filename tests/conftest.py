@@ -7,6 +7,7 @@ connections) use the ``*_committing`` fixtures and unique data instead.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -21,6 +22,19 @@ from shared import migrate
 from shared.db import make_engine
 from shared.settings import Environment
 from tests.support.postgres import postgres_server, scratch_database
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM and SIGHUP (a CI timeout, `kill`, a closed terminal) end the run as Ctrl-C
+    does: fixtures tear down, so servers the tests started are stopped, scratch databases
+    dropped and the embedded PostgreSQL stopped, instead of all of it left running.
+    (Python's default for SIGTERM is to vanish without running any of that.)"""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.issuer.certificate_requests.router import router as certificate_requests_router
@@ -138,7 +139,10 @@ def create_app(
                 await http.aclose()
             await engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI served from the package's own copy, so /docs works offline. No ReDoc:
+    # it fetches its logo from a CDN, and one interactive page is enough.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="Emisor de certificados de movimientos migratorios",
         version="1.0.0",
         description=DESCRIPTION,

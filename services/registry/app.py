@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.control_points.router import router as control_points_router
@@ -70,7 +71,10 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                 await refresher
             await engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI served from the package's own copy, so /docs works offline. No ReDoc:
+    # it fetches its logo from a CDN, and one interactive page is enough.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="Registro de movimientos migratorios",
         version="1.0.0",
         description=DESCRIPTION,

@@ -2,102 +2,112 @@
 
 A newcomer follows the README alone; if a command there stops working, this fails.
 The stack runs from a scratch directory (its own embedded PostgreSQL, keys and
-credentials) on free ports, exactly as `python -m services.devstack` starts it.
+credentials) on free ports, exactly as `python -m services.devstack` starts it, with
+SIGINT ignored (as in any background job) so only a proper SIGTERM stops it.
+
+The walkthrough must also work again on another day against the same `.data`: the
+first pass runs it as if it were yesterday, the stack is restarted, and it runs twice
+today (the second time everything is re-sent and answered idempotently).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from tests.bench.servers import free_port
+from tests.support.devstack import Stack, running_stack, stack_workdir
 
 ROOT = Path(__file__).resolve().parents[2]
+TODAY_LINE = re.compile(r"^TODAY=.*$", flags=re.MULTILINE)
+
+
+def readme_section(start: str, end: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(start, 1)[1].split(end, 1)[0]
 
 
 def walkthrough_blocks() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
     blocks = []
     for start, end in (
         ("<!-- walkthrough:", "<!-- end of walkthrough -->"),
         # Minors (terminals) and stays (authorities), run in the walkthrough's shell.
         ("<!-- more walkthrough:", "<!-- end of more walkthrough -->"),
     ):
-        section = readme.split(start, 1)[1].split(end, 1)[0]
+        section = readme_section(start, end)
         blocks += re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
     return blocks
 
 
-@pytest.fixture
-def running_stack(tmp_path: Path):  # type: ignore[no-untyped-def]
-    registry_port, issuer_port = free_port(), free_port()
-    env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith(("REGISTRY_", "ISSUER_"))
-    }  # fmt: skip
-    env |= {"REGISTRY_PORT": str(registry_port), "ISSUER_PORT": str(issuer_port)}
-    log = (tmp_path / "stack.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.devstack"], cwd=tmp_path, env=env,
-        stdout=log, stderr=subprocess.STDOUT,
+def cli_example() -> str:
+    section = readme_section("<!-- cli-example:", "```\n")
+    return section.split("```bash\n", 1)[1]
+
+
+def _run(stack: Stack, script: str, attempt: str) -> str:
+    script = script.replace("http://127.0.0.1:8001", stack.url("registry"))
+    script = script.replace("http://127.0.0.1:8002", stack.url("issuer"))
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", f"trap '' INT\n{script}"], cwd=stack.workdir,
+        capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        credentials = tmp_path / ".data" / "dev-credentials.json"
-        while not _ready(credentials, issuer_port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((tmp_path / "stack.log").read_text()[-3000:])
-            time.sleep(0.5)
-        yield tmp_path, registry_port, issuer_port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-    assert process.returncode is not None
+    assert result.returncode == 0, (attempt, result.stderr[-2000:], result.stdout[-2000:])
+    return result.stdout
 
 
-def _ready(credentials: Path, issuer_port: int) -> bool:
-    if not credentials.exists():
-        return False
-    try:
-        return httpx.get(f"http://127.0.0.1:{issuer_port}/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+def _assert_walked_through(output: str, workdir: Path, attempt: str) -> None:
+    assert '"code":"CONTROL_POINT_UNKNOWN"' in output, attempt
+    assert '"code":"NATIONAL_ID_INVALID"' in output, attempt
+    assert '"status":"ISSUED"' in output, attempt
+    assert '"status":"VALID"' in output, attempt
+    assert '"match":true' in output and '"signature_valid":true' in output, attempt
+    assert "BEGIN CERTIFICATE" in output, attempt
+    assert '"anomalies":["MINOR_EXIT_WITHOUT_AUTHORIZATION"]' in output, attempt
+    assert '"status":"ABROAD"' in output, attempt
+    assert '"days_in_ecuador":{"last_90":0,"last_180":38,"last_365":123}' in output, attempt
+    assert (workdir / "certificado.pdf").read_bytes().startswith(b"%PDF"), attempt
 
 
-def test_the_readme_walkthrough_ends_with_a_verified_certificate(running_stack) -> None:  # type: ignore[no-untyped-def]
-    workdir, registry_port, issuer_port = running_stack
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    with stack_workdir() as path:
+        yield path
+
+
+def test_the_readme_walkthrough_works_today_after_yesterday_on_the_same_data(
+    workdir: Path,
+) -> None:
     script = "\n".join(walkthrough_blocks())
-    script = script.replace("127.0.0.1:8001", f"127.0.0.1:{registry_port}")
-    script = script.replace("127.0.0.1:8002", f"127.0.0.1:{issuer_port}")
-    for attempt in ("first run", "second run (everything re-sent)"):
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script], cwd=workdir,
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        output = result.stdout
-        assert result.returncode == 0, (attempt, result.stderr[-2000:], output[-2000:])
-        assert '"code":"CONTROL_POINT_UNKNOWN"' in output, attempt
-        assert '"code":"NATIONAL_ID_INVALID"' in output, attempt
-        assert '"status":"ISSUED"' in output, attempt
-        assert '"status":"VALID"' in output, attempt
-        assert '"match":true' in output and '"signature_valid":true' in output, attempt
-        assert "BEGIN CERTIFICATE" in output, attempt
-        assert '"anomalies":["MINOR_EXIT_WITHOUT_AUTHORIZATION"]' in output, attempt
-        assert '"status":"ABROAD"' in output, attempt
-        assert '"days_in_ecuador":{"last_90":0,"last_180":38,"last_365":123}' in output, attempt
-        assert (workdir / "certificado.pdf").read_bytes().startswith(b"%PDF"), attempt
-    history = next(line for line in output.splitlines() if line.startswith('{"person"'))
-    assert json.loads(history)["person"]["national_id"] == "1710034065"
+    assert len(TODAY_LINE.findall(script)) == 1, "the walkthrough sets TODAY once"
+    yesterday = datetime.now(ZoneInfo("America/Guayaquil")).date() - timedelta(days=1)
+    as_if_yesterday = TODAY_LINE.sub(f"TODAY={yesterday.isoformat()}", script)
+
+    with running_stack(workdir) as stack:
+        output = _run(stack, as_if_yesterday, "yesterday")
+        _assert_walked_through(output, workdir, "yesterday")
+        yesterdays_certificate = json.loads(_certificate_line(output))["certificate"]
+
+    with running_stack(workdir) as stack:  # the next day: same .data, restarted stack
+        for attempt in ("today", "today again (everything re-sent)"):
+            output = _run(stack, script, attempt)
+            _assert_walked_through(output, workdir, attempt)
+            certificate = json.loads(_certificate_line(output))["certificate"]
+            assert certificate["number"] != yesterdays_certificate["number"], attempt
+        history = next(line for line in output.splitlines() if line.startswith('{"person"'))
+        assert json.loads(history)["person"]["national_id"] == "1710034065"
+
+        bin_dir = Path(sys.executable).parent
+        cli = cli_example().replace("uv run ", f"{bin_dir}/")
+        output = _run(stack, cli, "the CLI example")
+        assert len(output.strip().splitlines()) >= 3, output
+
+
+def _certificate_line(output: str) -> str:
+    return next(line for line in output.splitlines() if '"certificate":{' in line)

@@ -24,6 +24,8 @@ EXPECTED = {
     ("GET", "/livez"): None,
     ("GET", "/readyz"): None,
     ("GET", "/metrics"): None,
+    ("GET", "/docs"): None,  # Swagger UI, served offline
+    ("GET", "/docs/oauth2-redirect"): None,
 }
 
 
