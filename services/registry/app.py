@@ -15,7 +15,7 @@ from services.registry.deps import token_lookup
 from services.registry.history.router import router as history_router
 from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
-from shared.db import make_engine, make_sessionmaker
+from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
 
@@ -48,11 +48,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            application_name="registry",
-        )
+        engine = engine_from_settings(settings, application_name="registry")
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         CONTROL_POINTS.ttl_seconds = settings.control_point_cache_seconds

@@ -11,9 +11,9 @@ import typer
 
 from services.registry.clients.service import SCOPES, CreatedClient, create_client
 from shared import migrate
-from shared.db import make_engine, make_sessionmaker
-from shared.devdb import resolve_database_url
-from shared.settings import database_url_from_env
+from shared.db import engine_from_settings, make_sessionmaker
+from shared.devdb import ServiceDatabase, service_database_from_env
+from shared.settings import database_settings_from_env
 
 app = typer.Typer(help="Movements registry administration.", no_args_is_help=True)
 clients = typer.Typer(
@@ -22,14 +22,20 @@ clients = typer.Typer(
 app.add_typer(clients, name="clients")
 
 
+def database() -> ServiceDatabase:
+    return service_database_from_env("REGISTRY_", "registry")
+
+
 def database_url() -> str:
-    return resolve_database_url(database_url_from_env("REGISTRY_"), "registry")
+    return database().app_url
 
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Apply the registry's migrations (alembic upgrade head)."""
-    migrate.upgrade("registry", database_url())
+    """Apply the registry's migrations (alembic upgrade head) as the schema owner
+    (REGISTRY_DATABASE_OWNER_URL, else REGISTRY_DATABASE_URL)."""
+    target = database()
+    migrate.upgrade("registry", target.owner_url, app_role=target.app_role)
     typer.echo("registry database is up to date")
 
 
@@ -48,7 +54,12 @@ def create_command(
 
 
 async def _create(url: str, name: str, scopes: str) -> CreatedClient:
-    engine = make_engine(url, pool_size=1, application_name="registry-cli")
+    engine = engine_from_settings(
+        database_settings_from_env("REGISTRY_"),
+        url=url,
+        pool_size=1,
+        application_name="registry-cli",
+    )
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             return await create_client(session, name=name, scopes=scopes)
