@@ -136,6 +136,7 @@ class RegistryClient:
         period_to: date,
         reference: str,
         request_id: str | None,
+        on_behalf_of: str | None = None,
     ) -> History:
         """Every page of the person's history for a certificate, oldest first."""
         person: Person | None = None
@@ -151,6 +152,9 @@ class RegistryClient:
                 "limit": self._page_size,
                 "cursor": cursor,
             }
+            if on_behalf_of:
+                # The registry's access log then names the authority, not only the issuer.
+                body["on_behalf_of"] = on_behalf_of
             raw = await self._call("history_search", "POST", "/v1/history/search", body, request_id)
             page = _parse(_HistoryPage, raw, "history_search")
             person = person or page.person

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.registry.access_log.chain import chain_pending
+from services.registry.access_log.router import router as access_log_router
+from services.registry.access_log.signing import load_audit_key
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.control_points.router import router as control_points_router
 from services.registry.deps import token_lookup
@@ -18,6 +22,8 @@ from services.registry.settings import RegistrySettings
 from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Registry of every entry and exit at Ecuador's airports, seaports and land border
@@ -55,13 +61,18 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         with contextlib.suppress(Exception):  # DB down at start: /readyz says so, refresh retries
             async with app.state.sessionmaker() as session:
                 await CONTROL_POINTS.refresh_if_stale(session)
-        refresher = asyncio.create_task(_refresh_control_points(app))
+        tasks = [
+            asyncio.create_task(_refresh_control_points(app)),
+            asyncio.create_task(_chain_access_log(app, settings.audit_chain_seconds)),
+        ]
         try:
             yield
         finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.dispose()
 
     app = FastAPI(
@@ -74,10 +85,16 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.audit_key = load_audit_key(
+        settings.audit_key_path,
+        settings.audit_retired_keys_path,
+        development=not settings.is_production,
+    )
     install_common(app, settings, token_lookup=token_lookup(app.state))
     app.include_router(control_points_router)
     app.include_router(movements_router)
     app.include_router(history_router)
+    app.include_router(access_log_router)
     finish_routes(app)
     return app
 
@@ -92,6 +109,16 @@ async def _refresh_control_points(app: FastAPI) -> None:
             await asyncio.sleep(1)
             continue
         await asyncio.sleep(max(CONTROL_POINTS.ttl_seconds, 1.0))
+
+
+async def _chain_access_log(app: FastAPI, every_seconds: float) -> None:
+    """Link new access-log rows into the hash chain, off the request path."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await chain_pending(app.state.sessionmaker)
+        except Exception:  # retried on the next tick; verify and the head show any gap
+            log.exception("chaining the access log failed")
 
 
 def main_app() -> FastAPI:
