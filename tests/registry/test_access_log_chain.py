@@ -17,8 +17,8 @@ from services.registry.access_log.verify import check_head, verify_chain
 from services.registry.clients.service import create_client
 from shared.db import make_engine
 from tests.conftest import Tokens
-from tests.support.factories import movement
 from tests.issuer.helpers import fresh_cedula
+from tests.support.factories import movement
 
 
 @pytest.fixture
