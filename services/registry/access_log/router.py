@@ -51,7 +51,8 @@ async def audit_head(request: Request, caller: Caller) -> AuditHead:
     tail = await chain_pending(request.app.state.sessionmaker)
     key: AuditKey = request.app.state.audit_key
     at = datetime.now(UTC).replace(microsecond=0)
-    signature = key.sign({"rows": tail.rows, "hash": tail.hash, "at": at.isoformat()})
+    signed_at = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    signature = key.sign({"rows": tail.rows, "hash": tail.hash, "at": signed_at})
     return AuditHead(
         rows=tail.rows,
         hash=tail.hash,

@@ -60,7 +60,7 @@ class AuditKey:
         return {"keys": [public_jwk(k) for k in keys]}
 
     def sign(self, payload: dict[str, Any]) -> str:
-        header = {"alg": "EdDSA", "kid": self.kid, "typ": "JWT"}
+        header = {"alg": "EdDSA", "kid": self.kid}
         signing_input = (
             b64url(json.dumps(header, separators=(",", ":")).encode())
             + "."
