@@ -94,3 +94,15 @@ def test_services_build_their_engines_in_one_place() -> None:
         if "create_async_engine(" in path.read_text()
     ]
     assert callers == ["shared/db.py"] or sorted(callers) == ["shared/db.py", "shared/migrate.py"]
+
+
+def test_service_urls_keep_host_socket_and_database() -> None:
+    from shared.devdb import with_user
+
+    socket_url = "postgresql://postgres@/registry?host=%2Ftmp%2Fpg"
+    assert (
+        with_user(socket_url, "registry_app")
+        == "postgresql://registry_app@/registry?host=%2Ftmp%2Fpg"
+    )
+    tcp = with_user("postgresql://postgres:x@127.0.0.1:5432/issuer", "issuer_app", "p@ss")
+    assert tcp == "postgresql://issuer_app:p%40ss@127.0.0.1:5432/issuer"
