@@ -24,7 +24,9 @@ async def test_every_read_of_a_person_is_listed_newest_first(
 ) -> None:
     cedula = fresh_cedula()
     posted = await registry.post(
-        "/v1/movements", json=movement(traveller={"national_id": cedula}), headers=tokens.terminal
+        "/v1/movements",
+        json=movement(traveller={"national_id": cedula, "document_number": f"AL{cedula}"}),
+        headers=tokens.terminal,
     )
     stored = posted.json()
     search = {"identity": {"national_id": cedula}, "purpose": "CERTIFICATE"}
@@ -76,7 +78,9 @@ async def test_pages_with_a_keyset_cursor_and_dates(
 ) -> None:
     cedula = fresh_cedula()
     await registry.post(
-        "/v1/movements", json=movement(traveller={"national_id": cedula}), headers=tokens.terminal
+        "/v1/movements",
+        json=movement(traveller={"national_id": cedula, "document_number": f"AL{cedula}"}),
+        headers=tokens.terminal,
     )
     for n in range(3):
         body = {

@@ -83,9 +83,14 @@ async def _hammer(engine: AsyncEngine) -> set[int]:
         return total
 
     try:
-        return set(await asyncio.gather(*(session(n) for n in range(10))))
+        # Every session finishes (and returns its connection) before the first error is raised.
+        results = await asyncio.gather(*(session(n) for n in range(10)), return_exceptions=True)
     finally:
         await engine.dispose()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return {r for r in results if isinstance(r, int)}
 
 
 async def test_pgbouncer_mode_works_through_transaction_pooling(

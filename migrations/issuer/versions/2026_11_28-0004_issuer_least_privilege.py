@@ -8,8 +8,10 @@ The owner runs migrations only; the service role (``ISSUER_DATABASE_APP_ROLE``,
 default ``issuer_app``, created NOLOGIN when missing) reads and appends, and may
 change only what legitimately changes: a certificate's one-time revocation, a
 PENDING request's status and retry bookkeeping (the pending worker), the per-year
-counter behind certificate numbers, and an authority's ``active`` flag. No DELETE,
-no TRUNCATE, no DDL, no trigger control (shared/grants.py).
+counter behind certificate numbers, and an authority's reference data (a competent
+authority is renamed, deactivated, or gets a new oficio number pattern; certificates
+keep the name they were issued under). No DELETE, no TRUNCATE, no DDL, no trigger
+control (shared/grants.py).
 """
 
 from collections.abc import Sequence
@@ -28,7 +30,7 @@ UPDATABLE = {
     "certificates": ("revoked_at", "revocation_reason", "revoked_by"),
     "certificate_requests": ("status", "attempts", "last_error", "updated_at"),
     "certificate_counters": ("last_sequence",),
-    "authorities": ("active",),
+    "authorities": ("name", "kind", "active", "oficio_pattern"),
 }
 
 
