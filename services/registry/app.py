@@ -33,6 +33,9 @@ crossings (Reglamento a la Ley Orgánica de Movilidad Humana, arts. 124 and 133)
   `movement_id` is the idempotency key, so retries and offline re-uploads are safe.
 * **Authorised systems** (`history:read`), such as the certificate issuer, search a
   person's history. Every read is written to the access log.
+* **Auditors** (`audit:read`), such as the data-protection officer, list who read a
+  person's data and fetch the access log's signed head; its public keys are at
+  `/v1/audit/keys`.
 * **Supervisors** (`movements:correct`) annul movements recorded in error. Nothing is
   ever edited or deleted.
 
@@ -45,6 +48,10 @@ OPENAPI_TAGS = [
     {"name": "movements", "description": "Entries and exits posted by border terminals."},
     {"name": "history", "description": "A person's movements, for authorised systems."},
     {"name": "control points", "description": "Ecuador's official migration control points."},
+    {
+        "name": "audit",
+        "description": "Who consulted a person's data, and the access log's signed hash chain.",
+    },
     {"name": "health", "description": "Liveness and readiness probes (no token)."},
 ]
 

@@ -11,11 +11,12 @@ from services.registry.access_log.schemas import (
     Jwks,
 )
 from services.registry.access_log.signing import AuditKey
-from services.registry.deps import Caller
+from services.registry.deps import Auditor
+from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=GuardedRoute)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},
@@ -26,7 +27,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/v1/access-log/search", response_model=AccessLogPage, responses=_PROBLEMS)
 async def search_access_log(
-    query: AccessLogSearch, session: SessionDep, caller: Caller
+    query: AccessLogSearch, session: SessionDep, caller: Auditor
 ) -> AccessLogPage:
     """Who consulted a person's data (scope `audit:read`), newest first: every logged
     read of the person's history, stays, movements or identity, by whom, when, under
@@ -36,18 +37,16 @@ async def search_access_log(
     `next_cursor` back as `cursor`. The search itself is written to the access log
     (Ley Orgánica de Protección de Datos Personales: the data subject's right of access).
     """
-    caller.require("audit:read")
     return await search_service.search(session, query, client_id=caller.client_id)
 
 
 @router.get("/v1/audit/head", response_model=AuditHead, responses=_PROBLEMS)
-async def audit_head(request: Request, caller: Caller) -> AuditHead:
+async def audit_head(request: Request, caller: Auditor) -> AuditHead:
     """The access log's hash chain as of now (scope `audit:read`): how many rows it links,
     the last link's SHA-256, and an EdDSA JWS over `{rows, hash, at}` made with the audit
     key published at `GET /v1/audit/keys`. Keep heads somewhere the registry's operators
     cannot write: `registry audit verify --head FILE` later proves the log still extends
     them, i.e. that no row before them was changed, removed or inserted."""
-    caller.require("audit:read")
     tail = await chain_pending(request.app.state.sessionmaker)
     key: AuditKey = request.app.state.audit_key
     at = datetime.now(UTC).replace(microsecond=0)
