@@ -15,7 +15,7 @@ import pytest
 from shared.devdb import ServiceDatabase
 
 REGISTRY_APPEND_ONLY = ("movements", "annulments", "access_log", "person_identifiers")
-ISSUER_PERMANENT = ("certificates", "certificate_requests", "authority_tokens")
+ISSUER_PERMANENT = ("certificates", "certificate_requests", "authority_tokens", "staff_tokens")
 
 
 def _attempts(table: str) -> list[str]:
@@ -42,6 +42,7 @@ def _a_column(table: str) -> str:
         "certificates": "number",
         "certificate_requests": "oficio_number",
         "authority_tokens": "scopes",
+        "staff_tokens": "scopes",
     }[table]
 
 

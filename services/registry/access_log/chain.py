@@ -98,6 +98,9 @@ async def _horizon(sessionmaker: async_sessionmaker[AsyncSession], lock_timeout_
                 )
         except DBAPIError:  # lock_timeout: a slow writer; the next round catches up
             return 0
+        finally:
+            # Only the barrier is bounded (this may be a caller's longer transaction).
+            await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
         # A new statement, so a new snapshot: everything committed before the lock.
         horizon = await session.scalar(text("SELECT max(id) FROM access_log"))
     return int(horizon or 0)

@@ -1,7 +1,7 @@
 """The issuer connects as a role that owns nothing: least privilege.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28
 
 The owner runs migrations only; the service role (``ISSUER_DATABASE_APP_ROLE``,
@@ -20,12 +20,12 @@ from alembic import op
 
 from shared.grants import app_role, ensure_role, grant_statements, revoke_statements
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ("authority_tokens",)
+APPEND_ONLY = ("authority_tokens", "staff_tokens")
 UPDATABLE = {
     "certificates": ("revoked_at", "revocation_reason", "revoked_by"),
     "certificate_requests": ("status", "attempts", "last_error", "updated_at"),
