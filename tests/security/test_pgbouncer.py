@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def pgbouncer(database: ServiceDatabase, directory: Path) -> Iterator[str]:
+def pgbouncer(database: ServiceDatabase, directory: Path, pool_size: int = 2) -> Iterator[str]:
     app = urlsplit(database.app_url)
     host = parse_qs(app.query).get("host", [app.hostname or "127.0.0.1"])[0]
     port = _free_port()
@@ -47,7 +47,7 @@ def pgbouncer(database: ServiceDatabase, directory: Path) -> Iterator[str]:
         f"[databases]\nregistry = {server}\n"
         "[pgbouncer]\nlisten_addr = 127.0.0.1\n"
         f"listen_port = {port}\nauth_type = trust\nauth_file = {directory}/users.txt\n"
-        "pool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 100\n"
+        f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 100\n"
         "unix_socket_dir =\nignore_startup_parameters = extra_float_digits\n"
     )
     for path in directory.iterdir():
@@ -102,18 +102,27 @@ async def test_pgbouncer_mode_works_through_transaction_pooling(
         assert await _hammer(engine) == {sum(range(1, 6)) + 5}
 
 
-async def test_without_pgbouncer_mode_the_same_load_breaks(
+async def test_without_pgbouncer_mode_a_cached_statement_goes_missing(
     registry_database: ServiceDatabase, tmp_path: Path
 ) -> None:
-    """The control: named, cached statements do collide behind this PgBouncer."""
+    """The control: a statement cached by one client connection was prepared on one
+    server connection; when PgBouncer hands that client another one, it is not there."""
     from sqlalchemy.exc import DBAPIError
 
-    with pgbouncer(registry_database, tmp_path) as url:
+    query = text("SELECT CAST(:v AS int) + 1")
+    with pgbouncer(registry_database, tmp_path, pool_size=2) as url:
         settings = DatabaseSettings(
             database_url=url,
             database_statement_timeout_ms=0,
             database_idle_in_transaction_timeout_ms=0,
         )
-        engine = engine_from_settings(settings, application_name="pooled", pool_size=10)
-        with pytest.raises(DBAPIError, match="prepared statement"):
-            await _hammer(engine)
+        engine = engine_from_settings(settings, application_name="pooled", pool_size=2)
+        try:
+            async with engine.connect() as first, engine.connect() as second:
+                await first.scalar(query, {"v": 1})  # prepared on server connection S1
+                await first.commit()  # S1 goes back to PgBouncer
+                await second.scalar(text("SELECT 1"))  # second now holds S1 (in a transaction)
+                with pytest.raises(DBAPIError, match="prepared statement"):
+                    await first.scalar(query, {"v": 2})  # on S2, where it was never prepared
+        finally:
+            await engine.dispose()
