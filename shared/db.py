@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.settings import asyncpg_url
+from shared.settings import DatabaseSettings, asyncpg_url
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,26 +38,76 @@ def naming_metadata() -> MetaData:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, application_name: str, pgbouncer: bool = False
+    url: str,
+    *,
+    application_name: str,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    pgbouncer: bool = False,
+    statement_cache_size: int = 100,
+    statement_timeout_ms: int = 0,
+    idle_in_transaction_timeout_ms: int = 0,
+    connect_timeout_seconds: float = 10.0,
+    role: str = "",
 ) -> AsyncEngine:
-    connect_args: dict[str, object] = {"server_settings": {"application_name": application_name}}
+    """The one place an engine is built; apps, CLIs and workers reach it through
+    :func:`engine_from_settings`, tests and tools may call it directly."""
+    server_settings = {"application_name": application_name}
+    connect_args: dict[str, object] = {"timeout": connect_timeout_seconds}
     if pgbouncer:
         # A transaction-mode pooler hands each transaction to any server connection, where
         # asyncpg's named prepared statements would not exist: use unnamed, uncached ones.
+        # It also refuses startup parameters it does not track (statement_timeout, role):
+        # those belong on the role (ALTER ROLE ... SET), see docs/security.md.
         connect_args |= {
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
         }
+    else:
+        connect_args["statement_cache_size"] = statement_cache_size
+        if statement_timeout_ms:
+            server_settings["statement_timeout"] = str(statement_timeout_ms)
+        if idle_in_transaction_timeout_ms:
+            server_settings["idle_in_transaction_session_timeout"] = str(
+                idle_in_transaction_timeout_ms
+            )
+        if role:
+            server_settings["role"] = role
+    connect_args["server_settings"] = server_settings
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         # Bound parameters carry cédulas and passport numbers: keep them out of
         # exception texts, which end up in logs.
         hide_parameters=True,
         connect_args=connect_args,
+    )
+
+
+def engine_from_settings(
+    settings: DatabaseSettings,
+    *,
+    application_name: str,
+    url: str | None = None,
+    pool_size: int | None = None,
+) -> AsyncEngine:
+    """An engine with every database setting honoured (pool, statement cache, PgBouncer
+    mode, timeouts, role). ``url`` overrides the configured one (e.g. a CLI that resolved
+    the embedded development database); ``pool_size`` shrinks the pool of one-shot tools."""
+    return make_engine(
+        url or settings.database_url,
+        application_name=application_name,
+        pool_size=pool_size or settings.database_pool_size,
+        max_overflow=0 if pool_size else settings.database_max_overflow,
+        pgbouncer=settings.database_pgbouncer,
+        statement_cache_size=settings.database_statement_cache_size,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+        idle_in_transaction_timeout_ms=settings.database_idle_in_transaction_timeout_ms,
+        connect_timeout_seconds=settings.database_connect_timeout_seconds,
+        role=settings.database_role,
     )
 
 

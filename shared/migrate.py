@@ -23,12 +23,24 @@ def alembic_config(service: str, database_url: str) -> Config:
     return config
 
 
-def upgrade(service: str, database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(service, database_url), revision)
+def upgrade(
+    service: str, database_url: str, revision: str = "head", *, app_role: str | None = None
+) -> None:
+    """``database_url`` is the schema owner's; ``app_role`` the role the service connects
+    as (default: ``<SERVICE>_DATABASE_APP_ROLE`` or ``<service>_app``, shared/grants.py)."""
+    command.upgrade(_with_role(alembic_config(service, database_url), app_role), revision)
 
 
-def downgrade(service: str, database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(service, database_url), revision)
+def downgrade(
+    service: str, database_url: str, revision: str, *, app_role: str | None = None
+) -> None:
+    command.downgrade(_with_role(alembic_config(service, database_url), app_role), revision)
+
+
+def _with_role(config: Config, app_role: str | None) -> Config:
+    if app_role:
+        config.attributes["app_role"] = app_role
+    return config
 
 
 def run_env(metadata: MetaData, url_variable: str) -> None:
@@ -37,7 +49,13 @@ def run_env(metadata: MetaData, url_variable: str) -> None:
 
     from alembic import context
 
-    url = context.config.attributes.get("database_url") or os.environ.get(url_variable)
+    # The owner runs migrations: <SERVICE>_DATABASE_OWNER_URL when the service's own URL
+    # is a least-privileged role (the usual case outside a laptop).
+    url = (
+        context.config.attributes.get("database_url")
+        or os.environ.get(url_variable.replace("_DATABASE_URL", "_DATABASE_OWNER_URL"))
+        or os.environ.get(url_variable)
+    )
     if not url:
         raise SystemExit(f"set {url_variable} to the database to migrate")
 

@@ -18,19 +18,57 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class ServiceSettings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """How a service, its CLI and its workers reach their database (``shared.db``)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    database_url: str = Field(
+        default="",
+        description="The service's own login (a role that owns nothing); empty means the "
+        "embedded development server.",
+    )
+    database_owner_url: str = Field(
+        default="",
+        description="The schema owner, for migrations only; empty means database_url.",
+    )
+    database_app_role: str = Field(
+        default="",
+        pattern=r"^([a-z_][a-z0-9_]{0,62})?$",
+        description="The role the migrations grant the service's privileges to (created "
+        "NOLOGIN if missing); empty means <service>_app.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int | None = Field(
+        default=None, ge=0, le=400, description="Extra connections under load; None = pool size."
+    )
+    database_pgbouncer: bool = Field(
+        default=False,
+        description="Behind PgBouncer in transaction mode: no named prepared statements, no "
+        "startup parameters (set the timeouts on the role instead).",
+    )
+    database_statement_cache_size: int = Field(
+        default=100, ge=0, le=10_000, description="asyncpg's prepared statements per connection."
+    )
+    database_statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="Cancel a statement after this long (0 = never)."
+    )
+    database_idle_in_transaction_timeout_ms: int = Field(
+        default=60_000, ge=0, description="End a session idle inside a transaction (0 = never)."
+    )
+    database_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    database_role: str = Field(
+        default="",
+        pattern=r"^([a-z_][a-z0-9_]{0,62})?$",
+        description="SET ROLE to this after logging in (a login user that is a member of the "
+        "service role); empty means the login role itself.",
+    )
+
+
+class ServiceSettings(DatabaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
     environment: Environment = Environment.DEVELOPMENT
-    database_url: str = Field(
-        default="",
-        description="postgresql+asyncpg:// URL; empty means the embedded development server.",
-    )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_pgbouncer: bool = Field(
-        default=False,
-        description="Behind PgBouncer in transaction mode: no named prepared statements.",
-    )
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="413 beyond this.")
     rate_limit_per_token: str = Field(
@@ -80,16 +118,15 @@ def asyncpg_url(url: str) -> str:
     raise ValueError("database URL must start with postgresql://")
 
 
-def database_url_from_env(env_prefix: str) -> str:
-    """Only the database URL of a service's settings.
+def database_settings_from_env(env_prefix: str) -> DatabaseSettings:
+    """Only the database settings of a service.
 
     The CLIs' ``migrate`` and token commands run in jobs that hold no signing keys and
     no registry token; validating a service's full production settings there would
     demand secrets the job has no use for.
     """
+    return DatabaseSettings(_env_prefix=env_prefix)
 
-    class _DatabaseOnly(BaseSettings):
-        model_config = SettingsConfigDict(env_prefix=env_prefix, extra="ignore")
-        database_url: str = ""
 
-    return _DatabaseOnly().database_url
+def database_url_from_env(env_prefix: str) -> str:
+    return database_settings_from_env(env_prefix).database_url

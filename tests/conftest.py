@@ -18,10 +18,10 @@ from services.registry.app import create_app as create_registry_app
 from services.registry.clients.service import create_client
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.settings import RegistrySettings
-from shared import migrate
 from shared.db import make_engine
+from shared.devdb import ServiceDatabase
 from shared.settings import Environment
-from tests.support.postgres import postgres_server, scratch_database
+from tests.support.postgres import postgres_server, service_database
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,10 +44,21 @@ def pg_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def registry_db_url(pg_server: str) -> Iterator[str]:
-    with scratch_database(pg_server, "registry_test") as url:
-        migrate.upgrade("registry", url)
-        yield url
+def registry_database(pg_server: str) -> Iterator[ServiceDatabase]:
+    with service_database(pg_server, "registry") as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def registry_db_url(registry_database: ServiceDatabase) -> str:
+    """What the registry connects as: its own role, which owns nothing."""
+    return registry_database.app_url
+
+
+@pytest.fixture(scope="session")
+def registry_owner_url(registry_database: ServiceDatabase) -> str:
+    """The schema owner (the server's superuser here): for tampering on purpose."""
+    return registry_database.owner_url
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import httpx
 from services.devstack.credentials import CREDENTIALS, Credentials, ensure_credentials
 from services.devstack.supervisor import Service, Supervisor
 from shared import migrate
-from shared.devdb import DATA_DIR, resolve_database_url
+from shared.devdb import DATA_DIR, service_database_from_env
 from shared.settings import database_url_from_env
 
 log = logging.getLogger("devstack")
@@ -49,12 +49,15 @@ def main() -> None:
         signal.signal(signum, _exit_on)
     DATA_DIR.mkdir(exist_ok=True)
     _step("starting PostgreSQL" + ("" if _external() else " (embedded, data in .data/postgres)"))
-    registry_url = resolve_database_url(database_url_from_env("REGISTRY_"), "registry")
-    issuer_url = resolve_database_url(database_url_from_env("ISSUER_"), "issuer")
+    # The owner migrates; the services (and the demo clients below) log in as roles that
+    # own nothing and cannot rewrite history (shared/grants.py).
+    registry_db = service_database_from_env("REGISTRY_", "registry")
+    issuer_db = service_database_from_env("ISSUER_", "issuer")
+    registry_url, issuer_url = registry_db.app_url, issuer_db.app_url
 
     _step("applying migrations")
-    migrate.upgrade("registry", registry_url)
-    migrate.upgrade("issuer", issuer_url)
+    migrate.upgrade("registry", registry_db.owner_url, app_role=registry_db.app_role)
+    migrate.upgrade("issuer", issuer_db.owner_url, app_role=issuer_db.app_role)
 
     _step("development keys and demo clients")
     credentials = ensure_credentials(
@@ -64,7 +67,8 @@ def main() -> None:
         registry_base=f"http://{HOST}:{REGISTRY_PORT}",
         issuer_base=f"http://{HOST}:{ISSUER_PORT}",
     )
-    CREDENTIALS.write_text(json.dumps(credentials.public, indent=2) + "\n")
+    public = {**credentials.public, "databases": {"registry": registry_url, "issuer": issuer_url}}
+    CREDENTIALS.write_text(json.dumps(public, indent=2) + "\n")
     CREDENTIALS.chmod(0o600)
 
     services = [

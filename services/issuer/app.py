@@ -25,7 +25,7 @@ from services.issuer.registry_client import RegistryClient
 from services.issuer.seal.router import router as seal_router
 from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
-from shared.db import make_engine, make_sessionmaker
+from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
 
@@ -108,9 +108,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            settings.database_url, pool_size=settings.database_pool_size, application_name="issuer"
-        )
+        engine = engine_from_settings(settings, application_name="issuer")
         keys = await anyio.to_thread.run_sync(load_key_material, settings)
         http = registry_http or registry_http_client(settings)
         callbacks = callback_http_client(settings)

@@ -29,9 +29,9 @@ from services.issuer.seal.cli import app as seal_app
 from services.issuer.settings import DEV_KEYS_DIRECTORY
 from services.issuer.signing import create_development_pki
 from shared import migrate
-from shared.db import make_engine, make_sessionmaker
-from shared.devdb import resolve_database_url
-from shared.settings import Environment, database_url_from_env
+from shared.db import engine_from_settings, make_sessionmaker
+from shared.devdb import ServiceDatabase, service_database_from_env
+from shared.settings import Environment, database_settings_from_env
 
 T = TypeVar("T")
 _SCOPES_HELP = f"Comma-separated: {', '.join(SCOPES)}."
@@ -48,14 +48,20 @@ app.add_typer(staff, name="staff", no_args_is_help=True)
 app.add_typer(seal_app, name="seal")
 
 
+def database() -> ServiceDatabase:
+    return service_database_from_env("ISSUER_", "issuer")
+
+
 def database_url() -> str:
-    return resolve_database_url(database_url_from_env("ISSUER_"), "issuer")
+    return database().app_url
 
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Apply the issuer's migrations (alembic upgrade head)."""
-    migrate.upgrade("issuer", database_url())
+    """Apply the issuer's migrations (alembic upgrade head) as the schema owner
+    (ISSUER_DATABASE_OWNER_URL, else ISSUER_DATABASE_URL)."""
+    target = database()
+    migrate.upgrade("issuer", target.owner_url, app_role=target.app_role)
     typer.echo("issuer database is up to date")
 
 
@@ -183,7 +189,12 @@ def _in_transaction(operation: Callable[[AsyncSession], Awaitable[T]]) -> T:
     url = database_url()  # before the loop: the embedded server is started synchronously
 
     async def run() -> T:
-        engine = make_engine(url, pool_size=1, application_name="issuer-cli")
+        engine = engine_from_settings(
+            database_settings_from_env("ISSUER_"),
+            url=url,
+            pool_size=1,
+            application_name="issuer-cli",
+        )
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
                 return await operation(session)

@@ -165,6 +165,7 @@ class RegistryClient:
         period_to: date,
         reference: str,
         request_id: str | None,
+        on_behalf_of: str | None = None,
     ) -> History:
         """Every page of the person's history for a certificate, oldest first."""
         person: Person | None = None
@@ -180,6 +181,9 @@ class RegistryClient:
                 "limit": self._page_size,
                 "cursor": cursor,
             }
+            if on_behalf_of:
+                # The registry's access log then names the authority, not only the issuer.
+                body["on_behalf_of"] = on_behalf_of
             raw = await self._call("history_search", "POST", "/v1/history/search", body, request_id)
             page = _parse(_HistoryPage, raw, "history_search")
             person = person or page.person
@@ -205,11 +209,19 @@ class RegistryClient:
         return _parse(_HistoryPage, raw, "person_lookup").person
 
     async def stays_summary(
-        self, identity: dict[str, str], *, on: date, reference: str, request_id: str | None
+        self,
+        identity: dict[str, str],
+        *,
+        on: date,
+        reference: str,
+        request_id: str | None,
+        on_behalf_of: str | None = None,
     ) -> StaySummary:
         """The registry's stay summary as of ``on`` (its ``POST /v1/stays/summary``)."""
         body = {"identity": identity, "on": on.isoformat(), "purpose": "CERTIFICATE",
                 "reference": reference}  # fmt: skip
+        if on_behalf_of:
+            body["on_behalf_of"] = on_behalf_of
         raw = await self._call("stays_summary", "POST", "/v1/stays/summary", body, request_id)
         return _parse(StaySummary, raw, "stays_summary")
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from services.registry.access_log.chain import chain_pending
+from services.registry.access_log.router import router as access_log_router
+from services.registry.access_log.signing import load_audit_key
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.control_points.router import router as control_points_router
 from services.registry.deps import token_lookup
@@ -17,9 +21,11 @@ from services.registry.history.router import router as history_router
 from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
 from services.registry.stays.router import router as stays_router
-from shared.db import make_engine, make_sessionmaker
+from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Registry of every entry and exit at Ecuador's airports, seaports and land border
@@ -29,6 +35,9 @@ crossings (Reglamento a la Ley Orgánica de Movilidad Humana, arts. 124 and 133)
   `movement_id` is the idempotency key, so retries and offline re-uploads are safe.
 * **Authorised systems** (`history:read`), such as the certificate issuer, search a
   person's history. Every read is written to the access log.
+* **Auditors** (`audit:read`), such as the data-protection officer, list who read a
+  person's data and fetch the access log's signed head; its public keys are at
+  `/v1/audit/keys`.
 * **Supervisors** (`movements:correct`) annul movements recorded in error. Nothing is
   ever edited or deleted.
 
@@ -42,6 +51,10 @@ OPENAPI_TAGS = [
     {"name": "history", "description": "A person's movements, for authorised systems."},
     {"name": "stays", "description": "Days in Ecuador and abroad as of a day, for authorities."},
     {"name": "control points", "description": "Ecuador's official migration control points."},
+    {
+        "name": "audit",
+        "description": "Who consulted a person's data, and the access log's signed hash chain.",
+    },
     {"name": "health", "description": "Liveness and readiness probes (no token)."},
 ]
 
@@ -51,24 +64,25 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            application_name="registry",
-        )
+        engine = engine_from_settings(settings, application_name="registry")
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         CONTROL_POINTS.ttl_seconds = settings.control_point_cache_seconds
         with contextlib.suppress(Exception):  # DB down at start: /readyz says so, refresh retries
             async with app.state.sessionmaker() as session:
                 await CONTROL_POINTS.refresh_if_stale(session)
-        refresher = asyncio.create_task(_refresh_control_points(app))
+        tasks = [
+            asyncio.create_task(_refresh_control_points(app)),
+            asyncio.create_task(_chain_access_log(app, settings.audit_chain_seconds)),
+        ]
         try:
             yield
         finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.dispose()
 
     # Swagger UI served from the package's own copy, so /docs works offline. No ReDoc:
@@ -84,11 +98,17 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.audit_key = load_audit_key(
+        settings.audit_key_path,
+        settings.audit_retired_keys_path,
+        development=not settings.is_production,
+    )
     install_common(app, settings, token_lookup=token_lookup(app.state))
     app.include_router(control_points_router)
     app.include_router(movements_router)
     app.include_router(history_router)
     app.include_router(stays_router)
+    app.include_router(access_log_router)
     finish_routes(app)
     return app
 
@@ -103,6 +123,16 @@ async def _refresh_control_points(app: FastAPI) -> None:
             await asyncio.sleep(1)
             continue
         await asyncio.sleep(max(CONTROL_POINTS.ttl_seconds, 1.0))
+
+
+async def _chain_access_log(app: FastAPI, every_seconds: float) -> None:
+    """Link new access-log rows into the hash chain, off the request path."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await chain_pending(app.state.sessionmaker)
+        except Exception:  # retried on the next tick; verify and the head show any gap
+            log.exception("chaining the access log failed")
 
 
 def main_app() -> FastAPI:

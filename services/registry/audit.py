@@ -1,4 +1,9 @@
-"""The access log: every read of personal data leaves a row (append-only)."""
+"""The access log: every read of personal data leaves a row (append-only).
+
+Any new read of a person's data (stays, future endpoints) calls :func:`log_access`
+from its service, or inserts the same columns in its own statement: a trigger seals
+each row (id, content hash) and services/registry/access_log chains them.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ async def log_access(
     purpose: str | None,
     reference: str | None,
     movement_count: int,
+    on_behalf_of: str | None = None,
 ) -> None:
     await session.execute(
         insert(AccessLogEntry).values(
@@ -33,5 +39,6 @@ async def log_access(
             reference=reference,
             movement_count=movement_count,
             request_id=current_request_id(),
+            on_behalf_of=on_behalf_of,
         )
     )

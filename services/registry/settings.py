@@ -1,4 +1,6 @@
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -18,3 +20,22 @@ class RegistrySettings(ServiceSettings):
     visitor_window_days: int = Field(
         default=365, ge=1, description="The rolling window of the visitor allowance, in days."
     )
+    audit_key_path: Path | None = Field(
+        default=None,
+        description="PEM (PKCS#8) Ed25519 key that signs the access log's head; in "
+        "development .data/keys/audit-ed25519.pem is created when unset.",
+    )
+    audit_retired_keys_path: Path | None = Field(
+        default=None,
+        description="PEM public keys of retired audit keys, still published at "
+        "/v1/audit/keys so older heads verify.",
+    )
+    audit_chain_seconds: float = Field(
+        default=2.0, gt=0, le=3600, description="How often new access-log rows are chained."
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_an_audit_key(self) -> "RegistrySettings":
+        if self.is_production and self.audit_key_path is None:
+            raise ValueError("audit_key_path is required in production")
+        return self

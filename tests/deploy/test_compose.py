@@ -131,10 +131,13 @@ def test_compose_databases_are_created_and_migrated_before_the_services() -> Non
         assert services[service]["depends_on"][f"{service}-migrate"] == {
             "condition": "service_completed_successfully"
         }
-        url = interpolate(
-            services[service]["environment"][f"{service.upper()}_DATABASE_URL"], COMPOSE_ENV
-        )
-        assert urlsplit(url).path == f"/{service}" and urlsplit(url).username == service
+        environment = services[service]["environment"]
+        # The service logs in as a role that owns nothing; migrations run as the owner.
+        url = interpolate(environment[f"{service.upper()}_DATABASE_URL"], COMPOSE_ENV)
+        assert urlsplit(url).path == f"/{service}" and urlsplit(url).username == f"{service}_app"
+        assert f"CREATE ROLE {service}_app LOGIN" in init_sql
+        owner = interpolate(environment[f"{service.upper()}_DATABASE_OWNER_URL"], COMPOSE_ENV)
+        assert urlsplit(owner).path == f"/{service}" and urlsplit(owner).username == service
 
 
 def test_compose_ports_and_healthchecks_agree() -> None:

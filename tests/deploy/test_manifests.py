@@ -239,25 +239,33 @@ def test_database_urls_point_at_the_pooler_and_the_primary() -> None:
     (pooler,) = [doc for _, doc in manifests() if doc["kind"] == "Pooler"]
     assert cluster and pooler["spec"]["cluster"]["name"] == "movimientos-db"
     initdb = cluster["spec"]["bootstrap"]["initdb"]
-    (role,) = cluster["spec"]["managed"]["roles"]
+    roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     (database,) = [doc for _, doc in manifests() if doc["kind"] == "Database"]
-    owners = {
+    # Each service has an owner (migrations) and a login role that owns nothing.
+    logins = {
         initdb["owner"]: (initdb["database"], initdb["secret"]["name"]),
-        role["name"]: (database["spec"]["name"], role["passwordSecret"]["name"]),
+        "issuer": (database["spec"]["name"], roles["issuer"]["passwordSecret"]["name"]),
+        **{
+            f"{service}_app": (service, roles[f"{service}_app"]["passwordSecret"]["name"])
+            for service in PORTS
+        },
     }
-    assert set(owners) == set(PORTS)
-    for owner, (database_name, secret_name) in owners.items():
+    assert set(roles) == {"issuer", "registry_app", "issuer_app"}
+    assert initdb["owner"] == "registry"
+    for service in PORTS:
+        assert not roles[f"{service}_app"]["superuser"]
+    for login, (database_name, secret_name) in logins.items():
         secret = find("Secret", secret_name)
         assert secret and secret["type"] == "kubernetes.io/basic-auth"
         values = secret["stringData"]
-        assert values["username"] == owner
+        assert values["username"] == login
         for key, host in (
             ("pooled-url", pooler["metadata"]["name"]),
             ("direct-url", f"{cluster['metadata']['name']}-rw"),
         ):
             url = urlsplit(values[key])
             assert (url.scheme, url.hostname, url.port) == ("postgresql", host, 5432), key
-            assert (url.username, url.password) == (owner, values["password"]), key
+            assert (url.username, url.password) == (login, values["password"]), key
             assert url.path == f"/{database_name}", key
     for container in our_containers():
         (url_ref,) = [
@@ -265,8 +273,10 @@ def test_database_urls_point_at_the_pooler_and_the_primary() -> None:
             for item in container.spec["env"]
             if item["name"].endswith("_DATABASE_URL")
         ]
-        expected = "direct-url" if container.kind == "Job" else "pooled-url"
-        assert url_ref["key"] == expected, container.where
+        if container.kind == "Job":  # migrations: the owner, straight to the primary
+            assert url_ref == {"name": f"{container.service}-database", "key": "direct-url"}
+        else:  # the service: its own role, through the pooler
+            assert url_ref == {"name": f"{container.service}-database-app", "key": "pooled-url"}
 
 
 def test_secret_volumes_and_references_resolve() -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from tests.issuer.conftest import (  # noqa: F401
     authority_pki,
     dev_pki,
+    issuer_database,
     issuer_db_url,
     reader_token,
 )

@@ -36,21 +36,26 @@ from services.issuer.signing import (
     load_signer,
     write_pkcs12,
 )
-from shared import migrate
 from shared.db import make_engine
+from shared.devdb import ServiceDatabase
 from shared.settings import Environment
 from tests.conftest import Tokens
 from tests.issuer.helpers import AuthorityCredentials, make_authority, make_staff
-from tests.support.postgres import scratch_database
+from tests.support.postgres import service_database
 
 ISSUER_URL = "https://certificados.test"
 
 
 @pytest.fixture(scope="session")
-def issuer_db_url(pg_server: str) -> Iterator[str]:
-    with scratch_database(pg_server, "issuer_test") as url:
-        migrate.upgrade("issuer", url)
-        yield url
+def issuer_database(pg_server: str) -> Iterator[ServiceDatabase]:
+    with service_database(pg_server, "issuer") as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def issuer_db_url(issuer_database: ServiceDatabase) -> str:
+    """What the issuer connects as: its own role, which owns nothing."""
+    return issuer_database.app_url
 
 
 @pytest.fixture(scope="session")

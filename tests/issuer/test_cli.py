@@ -11,13 +11,15 @@ import anyio
 from typer.testing import CliRunner
 
 from services.issuer.cli import app
+from shared.devdb import ServiceDatabase
 from tests.issuer.conftest import IssuerFactory
 from tests.issuer.helpers import certificate_request
 
 
-async def _issuer_cli(database_url: str, *args: str) -> Any:
+async def _issuer_cli(database_url: str, *args: str, **env: str) -> Any:
     runner = CliRunner()
-    invoke = partial(runner.invoke, app, list(args), env={"ISSUER_DATABASE_URL": database_url})
+    env = {"ISSUER_DATABASE_URL": database_url, **env}
+    invoke = partial(runner.invoke, app, list(args), env=env)
     # The CLI runs its own event loop (asyncio.run): keep it off this one.
     result = await anyio.to_thread.run_sync(invoke)
     assert result.exit_code == 0, result.output
@@ -69,8 +71,15 @@ async def test_refuses_bad_input(issuer_db_url: str) -> None:
         assert result.exit_code == 2, (args, result.output)
 
 
-async def test_migrate_and_keys_init(issuer_db_url: str, tmp_path: Path) -> None:
-    assert (await _issuer_cli(issuer_db_url, "migrate"))[-1] == "issuer database is up to date"
+async def test_migrate_and_keys_init(issuer_database: ServiceDatabase, tmp_path: Path) -> None:
+    # Migrations run as the owner; the service's own URL could not (it owns nothing).
+    owner = {
+        "ISSUER_DATABASE_OWNER_URL": issuer_database.owner_url,
+        "ISSUER_DATABASE_APP_ROLE": issuer_database.app_role,
+    }
+    migrated = await _issuer_cli(issuer_database.app_url, "migrate", **owner)
+    assert migrated[-1] == "issuer database is up to date"
+    issuer_db_url = issuer_database.app_url
     output = await _issuer_cli(issuer_db_url, "keys", "init", "--directory", str(tmp_path))
     assert any(str(tmp_path / "signer.p12") in line for line in output)
     assert (tmp_path / "ca.pem").exists()

@@ -55,9 +55,9 @@ def test_production_refuses(change: dict[str, object], complaint: str) -> None:
         IssuerSettings(**values)  # type: ignore[arg-type]
 
 
-def test_models_and_migrations_agree(issuer_db_url: str) -> None:
+def test_models_and_migrations_agree(issuer_database) -> None:
     # `alembic -n issuer check`: raises if autogenerate would produce any operation.
-    command.check(migrate.alembic_config("issuer", issuer_db_url))
+    command.check(migrate.alembic_config("issuer", issuer_database.owner_url))
 
 
 def test_migrations_are_reversible(pg_server: str) -> None:

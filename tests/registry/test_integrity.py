@@ -39,7 +39,9 @@ async def test_history_cannot_be_rewritten(
         headers=tokens.supervisor,
     )
     await registry.get(f"/v1/movements/{stored['movement_id']}", headers=tokens.reader)
-    with pytest.raises(DBAPIError, match="append-only"):
+    # The service's own role is refused by its grants; the owner by the triggers
+    # (tests/registry/test_least_privilege.py).
+    with pytest.raises(DBAPIError, match="permission denied"):
         async with registry_session.begin_nested():
             await registry_session.execute(text(statement))
 

@@ -166,23 +166,26 @@ async def test_problem_json_content_type(registry: AsyncClient, tokens: Tokens) 
 
 
 async def test_inactive_control_point_is_rejected(
-    registry: AsyncClient, tokens: Tokens, registry_session
+    registry: AsyncClient, tokens: Tokens, registry_session, registry_owner_url: str
 ) -> None:
-    from sqlalchemy import text
-
     from services.registry.control_points.catalog import CONTROL_POINTS
+    from tests.support.postgres import run_as_owner
 
-    await registry_session.execute(
-        text("UPDATE control_points SET active = false WHERE code = 'LAND-JIMBURA'")
+    # Control points change by migration (as the owner): the service role cannot.
+    await run_as_owner(
+        registry_owner_url, "UPDATE control_points SET active = false WHERE code = 'LAND-JIMBURA'"
     )
-    await registry_session.flush()
-    CONTROL_POINTS.invalidate()
-    await CONTROL_POINTS.refresh_if_stale(registry_session)
     try:
+        CONTROL_POINTS.invalidate()
+        await CONTROL_POINTS.refresh_if_stale(registry_session)
         status, problem = await post(registry, tokens, movement(control_point="LAND-JIMBURA"))
         assert status == 422
         assert codes(problem) == {"CONTROL_POINT_INACTIVE"}
     finally:
+        await run_as_owner(
+            registry_owner_url,
+            "UPDATE control_points SET active = true WHERE code = 'LAND-JIMBURA'",
+        )
         CONTROL_POINTS.invalidate()
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.devdb import start_embedded_postgres, with_database
+from shared import migrate
+from shared.devdb import (
+    ServiceDatabase,
+    ensure_login_role,
+    start_embedded_postgres,
+    with_database,
+    with_user,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +72,33 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
         yield with_database(server_url, name)
     finally:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def service_database(server_url: str, service: str) -> Iterator[ServiceDatabase]:
+    """A migrated scratch database with the production split: the server's superuser owns
+    and migrates it, the service logs in as its own role, unique to this run (roles are
+    global to the server, and other runs may be using theirs)."""
+    role = f"{service}_app_{uuid.uuid4().hex[:10]}"
+    password = uuid.uuid4().hex
+    asyncio.run(ensure_login_role(server_url, role, password))
+    try:
+        with scratch_database(server_url, f"{service}_test") as owner_url:
+            migrate.upgrade(service, owner_url, app_role=role)
+            yield ServiceDatabase(
+                owner_url=owner_url, app_url=with_user(owner_url, role, password), app_role=role
+            )
+    finally:
+        asyncio.run(_admin(server_url, f'DROP ROLE IF EXISTS "{role}"'))
+
+
+async def run_as_owner(owner_url: str, *statements: str) -> None:
+    """Committed statements as the schema owner (what a migration or an intruder with the
+    owner's password could do)."""
+    conn = await asyncpg.connect(owner_url)
+    try:
+        async with conn.transaction():
+            for statement in statements:
+                await conn.execute(statement)
+    finally:
+        await conn.close()

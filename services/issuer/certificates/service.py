@@ -116,6 +116,7 @@ class CertificateIssuer:
             period_to=certificate_request.period_to,
             reference=certificate_request.oficio_number,
             request_id=certificate_request.request_id,
+            on_behalf_of=authority_name,
         )
         mismatch = name_errors(
             subject.get("full_name"), history.person.surnames if history.person else None
@@ -129,6 +130,7 @@ class CertificateIssuer:
                 on=certificate_request.period_to,
                 reference=certificate_request.oficio_number,
                 request_id=certificate_request.request_id,
+                on_behalf_of=authority_name,
             )
         movements = content_.certifiable(history)
         control_points = await self.registry.control_point_names(

@@ -68,9 +68,10 @@ _HISTORY_PAGE = text(
     ),
     logged AS (
         INSERT INTO access_log (client_id, action, identity, person_id, purpose, reference,
-                                movement_count, request_id)
+                                movement_count, request_id, on_behalf_of)
         SELECT :client_id, 'HISTORY_SEARCH', CAST(:identity AS jsonb), (SELECT id FROM target),
-               :purpose, :reference, least((SELECT count(*) FROM page), :limit), :request_id
+               :purpose, :reference, least((SELECT count(*) FROM page), :limit), :request_id,
+               :on_behalf_of
         RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
@@ -107,6 +108,7 @@ async def history_page(
     identity: dict[str, Any],
     purpose: str,
     reference: str,
+    on_behalf_of: str | None = None,
 ) -> PageRows:
     row = (
         await session.execute(
@@ -116,6 +118,7 @@ async def history_page(
                 "after_ts": after_ts, "after_id": str(after_id), "fetch": limit + 1,
                 "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
                 "purpose": purpose, "reference": reference, "request_id": current_request_id(),
+                "on_behalf_of": on_behalf_of,
             },
         )
     ).one()  # fmt: skip

@@ -22,6 +22,14 @@ class HistorySearch(InputModel):
     reference: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
     ] = Field(description="The case or oficio the read is for, e.g. FGE-FPP-2025-001234-O.")
+    on_behalf_of: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = Field(
+        default=None,
+        description="When the caller reads for someone else (the issuer for the authority "
+        "that sent the oficio): that authority's name, written to the access log.",
+    )
     limit: int = Field(default=500, ge=1, le=1000)
     cursor: str | None = None
 

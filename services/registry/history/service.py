@@ -52,6 +52,7 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
         identity=query.identity.model_dump(exclude_none=True),
         purpose=query.purpose,
         reference=query.reference,
+        on_behalf_of=query.on_behalf_of,
     )
     metrics.HISTORY_SEARCHES.labels(query.purpose).inc()
     movements = [movement_answer(row, at="read") for row in rows.movements]

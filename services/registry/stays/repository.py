@@ -33,9 +33,10 @@ _SUMMARY = text(
     ),
     logged AS (
         INSERT INTO access_log (client_id, action, identity, person_id, purpose, reference,
-                                movement_count, request_id)
+                                movement_count, request_id, on_behalf_of)
         SELECT :client_id, 'STAYS_SUMMARY', CAST(:identity AS jsonb), (SELECT id FROM target),
-               :purpose, :reference, (SELECT count(*) FROM counted), :request_id
+               :purpose, :reference, (SELECT count(*) FROM counted), :request_id,
+               :on_behalf_of
         RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
@@ -71,6 +72,7 @@ async def summary_rows(
     identity: dict[str, Any],
     purpose: str,
     reference: str,
+    on_behalf_of: str | None = None,
 ) -> SummaryRows:
     row = (
         await session.execute(
@@ -78,7 +80,7 @@ async def summary_rows(
             {
                 "identifier": identifier, "until_ts": until_ts, "client_id": client_id,
                 "identity": json.dumps(identity), "purpose": purpose, "reference": reference,
-                "request_id": current_request_id(),
+                "request_id": current_request_id(), "on_behalf_of": on_behalf_of,
             },
         )
     ).one()  # fmt: skip

@@ -34,6 +34,7 @@ async def summarise(
         identity=query.identity.model_dump(exclude_none=True),
         purpose=query.purpose,
         reference=query.reference,
+        on_behalf_of=query.on_behalf_of,
     )
     person = PersonOut.model_validate(rows.person) if rows.person else None
     summary = counting.summarise(

@@ -1,7 +1,7 @@
 """Identity data of record, the minor block, and record_movement() that knows both.
 
 Revision ID: 0004_identity_minors
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-28
 
 A typo at the booth must not rename a person. Each identifier row now keeps the
@@ -28,7 +28,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_identity_minors"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
