@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 
@@ -19,19 +20,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
 def uvicorn_server(
-    factory: str, env: dict[str, str], *, ready_path: str = "/openapi.json"
-) -> Iterator[str]:
+    factory: str, env: dict[str, str], *, ready_path: str = "/livez", workers: int = 1
+) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+         "--port", str(port), "--workers", str(workers), "--no-access-log",
+         "--log-level", "warning"],
         env={**os.environ, **env},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(base + ready_path, timeout=1).status_code == 200:
@@ -41,7 +49,7 @@ def uvicorn_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{factory} did not start")
             time.sleep(0.2)
-        yield base
+        yield Server(base, process)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)

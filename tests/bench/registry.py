@@ -1,0 +1,102 @@
+"""The registry's scenarios for ``make bench``: each one drives the registry and the bare
+reference with the same wrk script, one after the other, in the same run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.bench import wrk
+from tests.support.factories import a_cedula, at, movement
+
+SWEEP_DURATION = os.environ.get("BENCH_SWEEP_DURATION", "5s")
+SWEEP_CONNECTIONS = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,64").split(",")]
+BATCH_CONNECTIONS = int(os.environ.get("BENCH_BATCH_CONNECTIONS", "4"))
+# History length -> how many persons have it. Seeded through each side's batch endpoint.
+HISTORY_SIZES = {1: 300, 10: 200, 50: 100, 200: 25}
+OUT = Path(".data/bench")
+
+
+def pair(
+    name: str, ours: str, bare: str, script: str, *, ours_env: dict[str, str],
+    env: dict[str, str] | None = None, **options: Any,
+) -> dict[str, Any]:  # fmt: skip
+    mine = wrk.run(name, ours, script, env=ours_env, **options)
+    reference = wrk.run(f"bare {name}", bare, script, env=env, **options)
+    return {
+        **mine.row(),
+        "units_per_request": mine.units_per_request,
+        "bare": reference.row(),
+        "throughput_ratio": round(mine.per_second / reference.per_second, 3)
+        if reference.per_second
+        else None,
+    }
+
+
+def seed_histories(base: str, token: str) -> dict[int, Path]:
+    """Persons with histories of each size in HISTORY_SIZES; one identity file per size."""
+    files = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=300, headers=headers) as http:
+        for size, persons in HISTORY_SIZES.items():
+            cedulas = [a_cedula(5_000_000 + size * 1000 + k) for k in range(persons)]
+            items = [
+                movement(
+                    direction="EXIT" if j % 2 == 0 else "ENTRY", occurred_at=at(j * 3),
+                    traveller={"national_id": c, "document_number": f"H{size}-{k}"},
+                )
+                for k, c in enumerate(cedulas)
+                for j in range(size)
+            ]  # fmt: skip
+            for start in range(0, len(items), 1000):
+                answer = http.post(
+                    f"{base}/v1/movements/batch", json={"movements": items[start : start + 1000]}
+                )
+                answer.raise_for_status()
+            files[size] = OUT / f"identities-{size}.txt"
+            files[size].write_text("\n".join(cedulas) + "\n")
+    return files
+
+
+def scenarios(ours: str, bare: str, writer: str, reader: str) -> dict[str, Any]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_env = {"BENCH_TOKEN": writer}
+    read_env = {"BENCH_TOKEN": reader}
+    results: dict[str, Any] = {"pairs": [], "sweeps": {}}
+    print("==> POST /v1/movements, a new movement per request", flush=True)
+    results["pairs"].append(
+        pair("POST /v1/movements", ours, bare, "movement.lua", ours_env=write_env)
+    )
+    print(f"==> POST /v1/movements/batch, 1000 new movements, {BATCH_CONNECTIONS} in flight")
+    results["pairs"].append(pair(
+        "POST /v1/movements/batch (movements/s)", ours, bare, "batch.lua", ours_env=write_env,
+        connections=BATCH_CONNECTIONS, units_per_request=1000,
+    ))  # fmt: skip
+    print("==> seeding histories of 1, 10, 50 and 200 movements on both sides", flush=True)
+    files = seed_histories(ours, writer)
+    seed_histories(bare, writer)
+    print("==> POST /v1/history/search, 50-movement histories", flush=True)
+    results["pairs"].append(pair(
+        "POST /v1/history/search (50 mov.)", ours, bare, "history.lua",
+        ours_env={**read_env, "BENCH_IDENTITIES": str(files[50])},
+        env={"BENCH_IDENTITIES": str(files[50])},
+    ))  # fmt: skip
+    print("==> history search latency against history length", flush=True)
+    results["sweeps"]["history_size"] = [
+        {"size": size, **pair(
+            f"history search ({size} mov.)", ours, bare, "history.lua",
+            ours_env={**read_env, "BENCH_IDENTITIES": str(path)},
+            env={"BENCH_IDENTITIES": str(path)}, duration=SWEEP_DURATION,
+        )}
+        for size, path in files.items()
+    ]  # fmt: skip
+    print("==> POST /v1/movements latency against connections", flush=True)
+    results["sweeps"]["concurrency"] = [
+        pair(f"POST /v1/movements (c={c})", ours, bare, "movement.lua", ours_env=write_env,
+             connections=c, duration=SWEEP_DURATION)
+        for c in SWEEP_CONNECTIONS
+    ]  # fmt: skip
+    return results
