@@ -48,6 +48,12 @@ def markdown(results: dict[str, Any]) -> str:
     for pair in results["registry"]["sweeps"]["concurrency"]:
         lines.append(_line(pair, f"{pair['throughput_ratio']}x"))
         lines.append(_line(pair["bare"]))
+    for name, spy in results.get("profile", {}).items():
+        lines += ["", f"py-spy, {name} under load ({spy['samples']} samples, "
+                  f"{spy['load']['per_second']} req/s while sampled): CPU share by layer, "
+                  "then the hottest frames (self time)", ""]  # fmt: skip
+        lines += [f"- {layer}: {pct}%" for layer, pct in spy["by_layer_pct"]]
+        lines += [f"- `{frame}`: {pct}%" for frame, pct in spy["self_pct"][:8]]
     return "\n".join(lines) + "\n"
 
 
