@@ -25,7 +25,7 @@ from services.registry.clients.service import create_client
 from shared import migrate
 from shared.db import make_engine, make_sessionmaker
 from tests.bench import issuer, registry, report, wrk
-from tests.bench.servers import uvicorn_server
+from tests.bench.servers import rss_mb, uvicorn_server
 from tests.support.postgres import postgres_server, scratch_database
 
 # Rate limits exist to stop abuse; a load test is the one client they must not throttle.
@@ -85,16 +85,9 @@ def main() -> None:
         writer = asyncio.run(token(registry_db, "movements:write"))
         reader = asyncio.run(token(registry_db, "history:read"))
         authority = asyncio.run(issuer.authority_token(issuer_db))
-        ours = stack.enter_context(
-            uvicorn_server(
-                "services.registry.app:main_app",
-                {
-                    **NO_LIMITS,
-                    "REGISTRY_DATABASE_URL": registry_db,
-                    "REGISTRY_LOG_LEVEL": "WARNING",
-                },
-            )
-        )
+        registry_env = {**NO_LIMITS, "REGISTRY_DATABASE_URL": registry_db,
+                        "REGISTRY_LOG_LEVEL": "WARNING"}  # fmt: skip
+        ours = stack.enter_context(uvicorn_server("services.registry.app:main_app", registry_env))
         bare = stack.enter_context(
             uvicorn_server(
                 "tests.bench.bare_app:create_app",
@@ -109,6 +102,14 @@ def main() -> None:
             "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "WARNING"}))  # fmt: skip
         results["registry"] = registry.scenarios(ours.url, bare.url, writer, reader)
         results["issuer"] = issuer.scenarios(certificates.url, ours.url, writer, authority)
+        results["registry"]["rss_mb_after_load"] = rss_mb(ours.process.pid)
+        results["issuer"]["rss_mb_after_load"] = rss_mb(certificates.process.pid)
+        workers = int(os.environ.get("BENCH_WORKERS", "2"))
+        if workers > 1:
+            with uvicorn_server("services.registry.app:main_app", registry_env,
+                                workers=workers) as multi:  # fmt: skip
+                results["workers"] = registry.with_workers(multi, writer, reader,
+                                                           results["registry"])  # fmt: skip
         if os.environ.get("BENCH_PROFILE") == "1":
             from tests.bench import profile
 

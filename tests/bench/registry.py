@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.bench import wrk
+from tests.bench.servers import Server, children, rss_mb
 from tests.support.factories import a_cedula, at, movement
 
 SWEEP_DURATION = os.environ.get("BENCH_SWEEP_DURATION", "5s")
@@ -100,3 +101,25 @@ def scenarios(ours: str, bare: str, writer: str, reader: str) -> dict[str, Any]:
         for c in SWEEP_CONNECTIONS
     ]  # fmt: skip
     return results
+
+
+def with_workers(
+    server: Server, writer: str, reader: str, single: dict[str, Any]
+) -> dict[str, Any]:
+    """The same write and read scenarios against ``uvicorn --workers N`` (``server``)."""
+    workers = children(server.process.pid)
+    print(f"==> the registry with {len(workers)} worker processes", flush=True)
+    write = wrk.run(f"POST /v1/movements ({len(workers)} workers)", server.url, "movement.lua",
+                    env={"BENCH_TOKEN": writer})  # fmt: skip
+    read = wrk.run(f"POST /v1/history/search ({len(workers)} workers)", server.url,
+                   "history.lua", env={"BENCH_TOKEN": reader,
+                                       "BENCH_IDENTITIES": str(OUT / "identities-50.txt")})  # fmt: skip
+    one = {p["scenario"].split(" (")[0]: p for p in single["pairs"]}
+    return {
+        "workers": len(workers),
+        "rss_mb": {"master": rss_mb(server.process.pid), "each_worker": [rss_mb(w) for w in workers]},
+        "post_movements": {**write.row(), "vs_one_worker": round(
+            write.per_second / one["POST /v1/movements"]["per_second"], 2)},
+        "history_search": {**read.row(), "vs_one_worker": round(
+            read.per_second / one["POST /v1/history/search"]["per_second"], 2)},
+    }  # fmt: skip

@@ -48,6 +48,15 @@ def markdown(results: dict[str, Any]) -> str:
     for pair in results["registry"]["sweeps"]["concurrency"]:
         lines.append(_line(pair, f"{pair['throughput_ratio']}x"))
         lines.append(_line(pair["bare"]))
+    if multi := results.get("workers"):
+        lines += ["", f"The registry with {multi['workers']} uvicorn worker processes "
+                  f"(RSS: master {multi['rss_mb']['master']} MB, workers "
+                  f"{multi['rss_mb']['each_worker']} MB; one worker alone: "
+                  f"{results['registry'].get('rss_mb_after_load')} MB after the run):", "",
+                  HEADER, "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for key in ("post_movements", "history_search"):
+            row = multi[key]
+            lines.append(_line(row, f"{row['vs_one_worker']}x one worker"))
     for name, spy in results.get("profile", {}).items():
         lines += ["", f"py-spy, {name} under load ({spy['samples']} samples, "
                   f"{spy['load']['per_second']} req/s while sampled): CPU share by layer, "
