@@ -59,8 +59,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool_size = int(os.environ.get("BARE_POOL_SIZE", "10"))
-        app.state.pool = await asyncpg.create_pool(url, min_size=pool_size, max_size=pool_size)
+        app.state.pool = await asyncpg.create_pool(url, min_size=10, max_size=10)
         async with app.state.pool.acquire() as conn:
             await conn.execute(SCHEMA)
         yield

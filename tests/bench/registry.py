@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 
 from tests.bench import wrk
-from tests.bench.servers import Server, children, rss_mb
+from tests.bench.servers import Server, children, cpu_seconds, rss_mb
 from tests.support.factories import a_cedula, at, movement
 
 SWEEP_DURATION = os.environ.get("BENCH_SWEEP_DURATION", "5s")
 SWEEP_CONNECTIONS = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,64").split(",")]
+ROUNDS = 2
 BATCH_CONNECTIONS = int(os.environ.get("BENCH_BATCH_CONNECTIONS", "4"))
 # History length -> how many persons have it. Seeded through each side's batch endpoint.
 HISTORY_SIZES = {1: 300, 10: 200, 50: 100, 200: 25}
@@ -23,13 +24,28 @@ OUT = Path(".data/bench")
 
 def pair(
     name: str, ours: str, bare: str, script: str, *, ours_env: dict[str, str],
-    env: dict[str, str] | None = None, **options: Any,
+    env: dict[str, str] | None = None, server: Server | None = None, **options: Any,
 ) -> dict[str, Any]:  # fmt: skip
-    mine = wrk.run(name, ours, script, env=ours_env, **options)
-    reference = wrk.run(f"bare {name}", bare, script, env=env, **options)
+    # Alternate the two sides (ABAB): on a shared machine the load drifts within a minute,
+    # and back-to-back halves keep that drift out of the ratio.
+    duration = options.pop("duration", wrk.DURATION)
+    half = f"{max(1, int(duration.rstrip('s')) // ROUNDS)}s"
+    mine_parts, bare_parts, cpu = [], [], 0.0
+    for _ in range(ROUNDS):
+        before = cpu_seconds(server.process.pid) if server else 0.0
+        mine_parts.append(wrk.run(name, ours, script, env=ours_env, duration=half, **options))
+        cpu += cpu_seconds(server.process.pid) - before if server else 0.0
+        bare_parts.append(wrk.run(f"bare {name}", bare, script, env=env, duration=half,
+                                  **options))  # fmt: skip
+    mine, reference = wrk.merge(mine_parts), wrk.merge(bare_parts)
     return {
         **mine.row(),
         "units_per_request": mine.units_per_request,
+        # What one core of the service process sustains (PostgreSQL's CPU not included).
+        "worker_cpu_s": round(cpu, 2),
+        "per_worker_cpu_second": round(mine.requests * mine.units_per_request / cpu, 1)
+        if cpu
+        else None,
         "bare": reference.row(),
         "throughput_ratio": round(mine.per_second / reference.per_second, 3)
         if reference.per_second
@@ -62,19 +78,20 @@ def seed_histories(base: str, token: str) -> dict[int, Path]:
     return files
 
 
-def scenarios(ours: str, bare: str, writer: str, reader: str) -> dict[str, Any]:
+def scenarios(server: Server, bare: str, writer: str, reader: str) -> dict[str, Any]:
+    ours = server.url
     OUT.mkdir(parents=True, exist_ok=True)
     write_env = {"BENCH_TOKEN": writer}
     read_env = {"BENCH_TOKEN": reader}
     results: dict[str, Any] = {"pairs": [], "sweeps": {}}
     print("==> POST /v1/movements, a new movement per request", flush=True)
     results["pairs"].append(
-        pair("POST /v1/movements", ours, bare, "movement.lua", ours_env=write_env)
+        pair("POST /v1/movements", ours, bare, "movement.lua", ours_env=write_env, server=server)
     )
     print(f"==> POST /v1/movements/batch, 1000 new movements, {BATCH_CONNECTIONS} in flight")
     results["pairs"].append(pair(
         "POST /v1/movements/batch (movements/s)", ours, bare, "batch.lua", ours_env=write_env,
-        connections=BATCH_CONNECTIONS, units_per_request=1000,
+        connections=BATCH_CONNECTIONS, units_per_request=1000, server=server,
     ))  # fmt: skip
     print("==> seeding histories of 1, 10, 50 and 200 movements on both sides", flush=True)
     files = seed_histories(ours, writer)
@@ -83,7 +100,7 @@ def scenarios(ours: str, bare: str, writer: str, reader: str) -> dict[str, Any]:
     results["pairs"].append(pair(
         "POST /v1/history/search (50 mov.)", ours, bare, "history.lua",
         ours_env={**read_env, "BENCH_IDENTITIES": str(files[50])},
-        env={"BENCH_IDENTITIES": str(files[50])},
+        env={"BENCH_IDENTITIES": str(files[50])}, server=server,
     ))  # fmt: skip
     print("==> history search latency against history length", flush=True)
     results["sweeps"]["history_size"] = [

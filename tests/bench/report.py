@@ -29,7 +29,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for pair in results["registry"]["pairs"]:
-        lines.append(_line(pair, f"**{pair['throughput_ratio']}x** throughput"))
+        per_cpu = pair.get("per_worker_cpu_second")
+        cpu = f"; {per_cpu} per CPU-second of the worker" if per_cpu else ""
+        lines.append(_line(pair, f"**{pair['throughput_ratio']}x** throughput{cpu}"))
         lines.append(_line(pair["bare"]))
     issuance = results["issuer"]["issuance"]
     lines.append(_line(issuance, f"**{issuance['p50_ratio']}x** p50"))

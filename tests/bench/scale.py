@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -124,5 +123,3 @@ def write(result: dict[str, Any]) -> None:
     table = "\n".join(lines) + "\n"
     (OUT / "scale.md").write_text(table)
     print("\n" + table)
-    if os.environ.get("BENCH_SCALE_JSON"):
-        print(json.dumps(result, indent=2))

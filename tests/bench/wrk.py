@@ -97,3 +97,18 @@ def run(
     print(f"      {row['per_second']}/s p50 {row['p50_ms']} ms p99 {row['p99_ms']} ms "
           f"errors {errors}", flush=True)  # fmt: skip
     return figures
+
+
+def merge(parts: list[Figures]) -> Figures:
+    """Several runs of one scenario as one: counts add up; percentiles are the
+    request-weighted mean of each run's (an approximation; the max is exact)."""
+    requests = sum(p.requests for p in parts)
+    weights = [p.requests / requests if requests else 1 / len(parts) for p in parts]
+    latency = {
+        key: round(sum(w * p.latency_ms[key] for w, p in zip(weights, parts, strict=True)), 2)
+        for key in parts[0].latency_ms
+    }
+    latency["max"] = max(p.latency_ms["max"] for p in parts)
+    first = parts[0]
+    return Figures(first.name, first.connections, requests, sum(p.seconds for p in parts),
+                   sum(p.errors for p in parts), latency, first.units_per_request)  # fmt: skip
