@@ -100,7 +100,7 @@ def main() -> None:
         certificates = stack.enter_context(uvicorn_server("services.issuer.app:main_app", {
             **NO_LIMITS, "ISSUER_DATABASE_URL": issuer_db, "ISSUER_REGISTRY_URL": ours.url,
             "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "WARNING"}))  # fmt: skip
-        results["registry"] = registry.scenarios(ours, bare.url, writer, reader)
+        results["registry"] = registry.scenarios(ours, bare.url, writer, reader, registry_db)
         results["issuer"] = issuer.scenarios(certificates.url, ours.url, writer, authority)
         results["registry"]["rss_mb_after_load"] = rss_mb(ours.process.pid)
         results["issuer"]["rss_mb_after_load"] = rss_mb(certificates.process.pid)

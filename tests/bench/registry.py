@@ -3,17 +3,19 @@ reference with the same wrk script, one after the other, in the same run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from tests.bench import wrk
 from tests.bench.servers import Server, children, cpu_seconds, rss_mb
 from tests.support.factories import a_cedula, at, movement
 
-SWEEP_DURATION = os.environ.get("BENCH_SWEEP_DURATION", "5s")
+SWEEP_DURATION = os.environ.get("BENCH_SWEEP_DURATION", "8s")
 SWEEP_CONNECTIONS = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,64").split(",")]
 ROUNDS = 2
 BATCH_CONNECTIONS = int(os.environ.get("BENCH_BATCH_CONNECTIONS", "4"))
@@ -24,17 +26,20 @@ OUT = Path(".data/bench")
 
 def pair(
     name: str, ours: str, bare: str, script: str, *, ours_env: dict[str, str],
-    env: dict[str, str] | None = None, server: Server | None = None, **options: Any,
+    env: dict[str, str] | None = None, server: Server | None = None, database: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:  # fmt: skip
     # Alternate the two sides (ABAB): on a shared machine the load drifts within a minute,
     # and back-to-back halves keep that drift out of the ratio.
     duration = options.pop("duration", wrk.DURATION)
     half = f"{max(1, int(duration.rstrip('s')) // ROUNDS)}s"
-    mine_parts, bare_parts, cpu = [], [], 0.0
+    mine_parts, bare_parts, cpu, sessions = [], [], 0.0, 0
     for _ in range(ROUNDS):
+        opened = new_sessions(database) if database else 0
         before = cpu_seconds(server.process.pid) if server else 0.0
         mine_parts.append(wrk.run(name, ours, script, env=ours_env, duration=half, **options))
         cpu += cpu_seconds(server.process.pid) - before if server else 0.0
+        sessions += new_sessions(database) - opened if database else 0
         bare_parts.append(wrk.run(f"bare {name}", bare, script, env=env, duration=half,
                                   **options))  # fmt: skip
     mine, reference = wrk.merge(mine_parts), wrk.merge(bare_parts)
@@ -43,6 +48,8 @@ def pair(
         "units_per_request": mine.units_per_request,
         # What one core of the service process sustains (PostgreSQL's CPU not included).
         "worker_cpu_s": round(cpu, 2),
+        # PostgreSQL backends forked while the registry ran: the pool's churn.
+        "postgres_sessions_opened": sessions,
         "per_worker_cpu_second": round(mine.requests * mine.units_per_request / cpu, 1)
         if cpu
         else None,
@@ -51,6 +58,23 @@ def pair(
         if reference.per_second
         else None,
     }
+
+
+def new_sessions(database: str) -> int:
+    """Sessions PostgreSQL has opened on ``database`` so far (pg_stat_database)."""
+
+    async def count() -> int:
+        conn = await asyncpg.connect(database)
+        try:
+            await conn.execute("SELECT pg_stat_clear_snapshot()")
+            value = await conn.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        finally:
+            await conn.close()
+        return int(value) - 1  # this connection
+
+    return asyncio.run(count())
 
 
 def seed_histories(base: str, token: str) -> dict[int, Path]:
@@ -78,7 +102,7 @@ def seed_histories(base: str, token: str) -> dict[int, Path]:
     return files
 
 
-def scenarios(server: Server, bare: str, writer: str, reader: str) -> dict[str, Any]:
+def scenarios(server: Server, bare: str, writer: str, reader: str, database: str) -> dict[str, Any]:
     ours = server.url
     OUT.mkdir(parents=True, exist_ok=True)
     write_env = {"BENCH_TOKEN": writer}
@@ -86,12 +110,20 @@ def scenarios(server: Server, bare: str, writer: str, reader: str) -> dict[str, 
     results: dict[str, Any] = {"pairs": [], "sweeps": {}}
     print("==> POST /v1/movements, a new movement per request", flush=True)
     results["pairs"].append(
-        pair("POST /v1/movements", ours, bare, "movement.lua", ours_env=write_env, server=server)
+        pair(
+            "POST /v1/movements",
+            ours,
+            bare,
+            "movement.lua",
+            ours_env=write_env,
+            server=server,
+            database=database,
+        )
     )
     print(f"==> POST /v1/movements/batch, 1000 new movements, {BATCH_CONNECTIONS} in flight")
     results["pairs"].append(pair(
         "POST /v1/movements/batch (movements/s)", ours, bare, "batch.lua", ours_env=write_env,
-        connections=BATCH_CONNECTIONS, units_per_request=1000, server=server,
+        connections=BATCH_CONNECTIONS, units_per_request=1000, server=server, database=database,
     ))  # fmt: skip
     print("==> seeding histories of 1, 10, 50 and 200 movements on both sides", flush=True)
     files = seed_histories(ours, writer)
@@ -100,7 +132,7 @@ def scenarios(server: Server, bare: str, writer: str, reader: str) -> dict[str, 
     results["pairs"].append(pair(
         "POST /v1/history/search (50 mov.)", ours, bare, "history.lua",
         ours_env={**read_env, "BENCH_IDENTITIES": str(files[50])},
-        env={"BENCH_IDENTITIES": str(files[50])}, server=server,
+        env={"BENCH_IDENTITIES": str(files[50])}, server=server, database=database,
     ))  # fmt: skip
     print("==> history search latency against history length", flush=True)
     results["sweeps"]["history_size"] = [

@@ -31,6 +31,8 @@ def markdown(results: dict[str, Any]) -> str:
     for pair in results["registry"]["pairs"]:
         per_cpu = pair.get("per_worker_cpu_second")
         cpu = f"; {per_cpu} per CPU-second of the worker" if per_cpu else ""
+        if opened := pair.get("postgres_sessions_opened"):
+            cpu += f"; {opened} PostgreSQL sessions opened"
         lines.append(_line(pair, f"**{pair['throughput_ratio']}x** throughput{cpu}"))
         lines.append(_line(pair["bare"]))
     issuance = results["issuer"]["issuance"]
