@@ -41,7 +41,8 @@ def pair(
         before = cpu_seconds(server.process.pid) if server else 0.0
         mine_parts.append(wrk.run(name, ours, script, env=ours_env, duration=half, **options))
         cpu += cpu_seconds(server.process.pid) - before if server else 0.0
-        sessions += new_sessions(database) - opened if database else 0
+        # The "before" count's own connection is a session too.
+        sessions += new_sessions(database) - opened - 1 if database else 0
         bare_parts.append(wrk.run(f"bare {name}", bare, script, env=env, duration=half,
                                   **options))  # fmt: skip
     mine, reference = wrk.merge(mine_parts), wrk.merge(bare_parts)
