@@ -41,6 +41,8 @@ MOVEMENT_COLUMNS = [
 IDENTIFIER_COLUMNS = [
     "identifier", "person_id", "national_id", "document_type", "document_number",
     "issuing_country", "first_seen_at",
+    # The identity data of record, first recorded with each identifier.
+    "surnames", "given_names", "birth_date", "sex", "nationality",
 ]  # fmt: skip
 
 
@@ -174,20 +176,16 @@ async def _chunk(
         mine = list(person.rows(count))
         persons.append((person.id, person.id))
         seen = mine[0][3]
+        of_record = (person.surnames, person.given, person.birth, person.sex, person.nationality)
         if person.national_id:
-            identifiers[f"CI:{person.national_id}"] = (
-                f"CI:{person.national_id}",
-                person.id,
-                person.national_id,
-                None,
-                None,
-                None,
-                seen,
-            )
+            key = f"CI:{person.national_id}"
+            identifiers[key] = (key, person.id, person.national_id, None, None, None, seen,
+                                *of_record)  # fmt: skip
         for row in mine:
             key = f"{row[5]}:{row[7]}:{row[6]}"
             if key not in identifiers:
-                identifiers[key] = (key, person.id, None, row[5], row[6], row[7], row[3])
+                identifiers[key] = (key, person.id, None, row[5], row[6], row[7], row[3],
+                                    *of_record)  # fmt: skip
         if person.national_id and rng.random() < 0.005 and len(mine) > 1:
             # First known by a passport alone, merged when a movement showed the cédula.
             merged = uuid.UUID(int=rng.getrandbits(128))

@@ -156,7 +156,7 @@ def _search(identity: dict[str, str]) -> dict[str, Any]:
     return {"identity": identity, "purpose": "CERTIFICATE", "reference": "PLANS-1"}
 
 
-async def test_history_searches_use_indexes_only(explained: Any, national: Any) -> None:
+async def test_history_and_stays_use_indexes_only(explained: Any, national: Any) -> None:
     client, plans, headers = explained
     loaded: Loaded = national[1]
     identities = [
@@ -178,6 +178,9 @@ async def test_history_searches_use_indexes_only(explained: Any, national: Any) 
         person = await client.get(f"/v1/persons/{answer.json()['person']['person_id']}",
                                   headers=headers["reader"])  # fmt: skip
         assert person.status_code == 200
+        stays = await client.post("/v1/stays/summary", json=_search(identity),
+                                  headers=headers["reader"])  # fmt: skip
+        assert stays.status_code == 200, stays.text
     assert await plans.sequential_scans() == []
     assert len(plans.plans) >= 6
 
