@@ -41,7 +41,8 @@ format: install  ## Apply ruff's formatting and safe fixes
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-bench: install  ## Throughput and latency against a bare reference, same run
+bench: install  ## wrk against the services and a bare reference, same run (SCALE=1m|10m: national scale)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 	$(RUN) python -m tests.bench
 
 demo: install  ## A realistic scenario against the running services (make run first)

@@ -5,10 +5,12 @@ in-process, nothing else."""
 
 from __future__ import annotations
 
-import asyncio
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -20,10 +22,10 @@ from services.issuer.certificates.rendering import (
 )
 from services.issuer.signing import create_development_pki, load_signer, sign_certificate_pdf
 from shared.db import make_engine, make_sessionmaker
-from tests.bench.load import Result, run
+from tests.bench import wrk
 from tests.support.factories import a_cedula, at, movement
 
-MOVEMENTS = 40
+MOVEMENTS = 50
 KEYS = Path(".data/keys")
 
 
@@ -54,49 +56,76 @@ def _content(n: int) -> CertificateContent:
     )  # fmt: skip
 
 
-def bare_render_and_sign(requests: int) -> Result:
-    """The same work without HTTP, database, rules or registry: one thread, back to back."""
+def bare_render_and_sign(requests: int) -> list[float]:
+    """The same work without HTTP, database, rules or registry: one thread, back to back.
+    Returns each certificate's milliseconds."""
     pki = create_development_pki(KEYS)
     identity = load_signer(pki.signer_p12, pki.passphrase)
     latencies = []
-    started = time.perf_counter()
     for n in range(requests):
         t0 = time.perf_counter()
         sign_certificate_pdf(render_certificate(_content(n)), identity)
         latencies.append((time.perf_counter() - t0) * 1000)
-    return Result(
-        "bare render + sign (40 mov.)", requests, time.perf_counter() - started, latencies, 0
-    )
+    return latencies
 
 
-async def issue(registry: str, issuer: str, terminal: str, authority: str, requests: int) -> Result:
+def seed_subject(registry: str, terminal: str) -> str:
+    """Store a 50-movement history for one cédula; returns the cédula."""
     cedula = a_cedula(400_001)
     history = [
         movement(direction="EXIT" if i % 2 == 0 else "ENTRY", occurred_at=at(i * 30),
                  traveller={"national_id": cedula, "document_number": "BENCH1"})
         for i in range(MOVEMENTS)
     ]  # fmt: skip
-    today = date.today()
-    async with httpx.AsyncClient(timeout=120) as http:
-        seeded = await http.post(
-            f"{registry}/v1/movements/batch", json={"movements": history},
-            headers={"Authorization": f"Bearer {terminal}"},
-        )  # fmt: skip
-        seeded.raise_for_status()
+    seeded = httpx.post(
+        f"{registry}/v1/movements/batch", json={"movements": history},
+        headers={"Authorization": f"Bearer {terminal}"}, timeout=120,
+    )  # fmt: skip
+    seeded.raise_for_status()
+    return cedula
 
-        def request(n: int) -> asyncio.Future[httpx.Response]:
-            body = {
-                "oficio": {"number": f"FGE-BENCH-{today.year}-{n + 1:06d}-O",
-                           "date": today.isoformat(), "addressee": "Subsecretaría de Migración",
-                           "signatory_name": "Dra. Ana Torres", "signatory_role": "Fiscal"},
-                "subject": {"national_id": cedula},
-            }  # fmt: skip
-            return http.post(  # type: ignore[return-value]
-                f"{issuer}/v1/certificate-requests", json=body,
-                headers={"Authorization": f"Bearer {authority}"},
-            )  # fmt: skip
 
-        return await run(
-            "POST /v1/certificate-requests (40 mov.)", request,
-            requests=requests, concurrency=4, ok=lambda r: r.status_code == 201,
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2)
+
+
+def scenarios(issuer: str, registry: str, terminal: str, authority: str) -> dict[str, Any]:
+    env = {"BENCH_TOKEN": authority, "BENCH_SUBJECT": seed_subject(registry, terminal)}
+    duration = os.environ.get("BENCH_ISSUE_DURATION", "15s")
+    print(f"==> certificates end to end ({MOVEMENTS} movements)", flush=True)
+    sweep = [
+        wrk.run(f"POST /v1/certificate-requests (c={c})", issuer, "issue.lua",
+                connections=c, duration=duration, env=env).row()
+        for c in (1, 4)
+    ]  # fmt: skip
+    print("==> the same certificate rendered and signed in-process, back to back", flush=True)
+    local = bare_render_and_sign(int(os.environ.get("BENCH_CERTIFICATES", "30")))
+    in_process = {
+        "scenario": f"render + sign in-process ({MOVEMENTS} mov.)", "connections": 1,
+        "requests": len(local), "per_second": round(1000 * len(local) / sum(local), 1),
+        "p50_ms": _percentile(local, 0.5), "p95_ms": _percentile(local, 0.95),
+        "p99_ms": _percentile(local, 0.99), "max_ms": round(max(local), 2), "errors": 0,
+    }  # fmt: skip
+    print("==> GET /livez while 20 issuances are in flight", flush=True)
+    idle = wrk.run("GET /livez (idle)", f"{issuer}/livez", "livez.lua", connections=4,
+                   duration="3s")  # fmt: skip
+    with ThreadPoolExecutor(1) as background:
+        load = background.submit(
+            wrk.run, "POST /v1/certificate-requests (c=20)", issuer, "issue.lua",
+            connections=20, duration="20s", env=env,
         )  # fmt: skip
+        time.sleep(4)
+        busy = wrk.run("GET /livez (20 issuances)", f"{issuer}/livez", "livez.lua",
+                       connections=4, duration="10s")  # fmt: skip
+        loaded = load.result()
+    ours = sweep[0]
+    return {
+        "issuance": {
+            **ours,
+            "bare": in_process,
+            "p50_ratio": round(ours["p50_ms"] / in_process["p50_ms"], 2),
+        },
+        "issuance_concurrency": [*sweep, loaded.row()],
+        "livez": {"idle": idle.row(), "during_20_issuances": busy.row()},
+    }

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -19,19 +21,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextlib.contextmanager
 def uvicorn_server(
-    factory: str, env: dict[str, str], *, ready_path: str = "/openapi.json"
-) -> Iterator[str]:
+    factory: str, env: dict[str, str], *, ready_path: str = "/livez", workers: int = 1
+) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+         "--port", str(port), "--workers", str(workers), "--no-access-log",
+         "--log-level", "warning"],
         env={**os.environ, **env},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a busy 2-core machine starts slowly
         while True:
             try:
                 if httpx.get(base + ready_path, timeout=1).status_code == 200:
@@ -41,7 +50,27 @@ def uvicorn_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{factory} did not start")
             time.sleep(0.2)
-        yield base
+        yield Server(base, process)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
+
+
+def children(pid: int) -> list[int]:
+    """uvicorn's worker processes (multiprocessing's resource tracker left out)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    return round(kb / 1024, 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

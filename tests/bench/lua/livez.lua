@@ -1,0 +1,1 @@
+-- GET of the URL given to wrk (/livez): no request() needed, the prelude's done() reports.
