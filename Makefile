@@ -6,7 +6,7 @@ BOOTSTRAP := .venv-bootstrap
 UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test lint format bench demo clean
+.PHONY: help install run test lint format bench chaos demo clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ format: install  ## Apply ruff's formatting and safe fixes
 bench: install  ## wrk against the services and a bare reference, same run (SCALE=1m|10m: national scale)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 	$(RUN) python -m tests.bench
+
+chaos: install  ## Fault injection with real processes (kill -9, database stop, SIGSTOP): a table
+	$(RUN) python -m tests.chaos
 
 demo: install  ## A realistic scenario against the running services (make run first)
 	$(RUN) python -m services.demo

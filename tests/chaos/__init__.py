@@ -1,0 +1,1 @@
+"""Fault injection with real processes: ``make chaos`` and the ``chaos`` tests."""
