@@ -31,14 +31,14 @@ def _size(name: str, default: int) -> int:
 
 
 def scenarios() -> list[Callable[[Stack], Awaitable[Outcome]]]:
+    movements = _size("CHAOS_MOVEMENTS", 5000)
+    singles, batches = _size("CHAOS_SINGLES", 2000), _size("CHAOS_BATCHES", 10)
+    pending, hung = _size("CHAOS_PENDING", 30), _size("CHAOS_HUNG", 3)
     return [
-        lambda s: registry_kill(s, movements=_size("CHAOS_MOVEMENTS", 5000), kills=3),
-        lambda s: database_stop(
-            s, singles=_size("CHAOS_SINGLES", 2000), batches=_size("CHAOS_BATCHES", 10),
-            batch_size=100,
-        ),  # fmt: skip
-        lambda s: issuer_kill(s, requests=_size("CHAOS_PENDING", 30)),
-        lambda s: registry_hung(s, requests=_size("CHAOS_HUNG", 3)),
+        lambda s: registry_kill(s, movements=movements, kills=3),
+        lambda s: database_stop(s, singles=singles, batches=batches, batch_size=100),
+        lambda s: issuer_kill(s, requests=pending),
+        lambda s: registry_hung(s, requests=hung),
     ]
 
 

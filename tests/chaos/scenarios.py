@@ -81,12 +81,21 @@ async def _count_stored(stack: Stack, outcome: Outcome, prefix: str, ids: list[s
     outcome.stored, outcome.duplicated = rows[0]["ours"], rows[0]["twins"]
 
 
-def _when(done: list[int], threshold: int) -> Any:
-    async def wait() -> None:
-        while done[0] < threshold:
-            await asyncio.sleep(0.02)
+class Progress:
+    """How many jobs are done; the chaos task waits for a point to strike at."""
 
-    return wait()
+    def __init__(self) -> None:
+        self.done = 0
+        self._changed = asyncio.Event()
+
+    def tick(self) -> None:
+        self.done += 1
+        self._changed.set()
+
+    async def reach(self, threshold: int) -> None:
+        while self.done < threshold:
+            self._changed.clear()
+            await self._changed.wait()
 
 
 async def registry_kill(stack: Stack, *, movements: int, kills: int = 2) -> Outcome:
@@ -94,24 +103,21 @@ async def registry_kill(stack: Stack, *, movements: int, kills: int = 2) -> Outc
     (16 in flight), restarting it each time on the same port."""
     outcome = Outcome("kill -9 registry during terminal posts", Tally())
     bodies = _bodies("KILL", 1_000_000, movements)
-    done = [0]
+    progress = Progress()
     async with httpx.AsyncClient(timeout=30) as http:
         terminal = Terminal(http, stack.registry.url, stack.terminal_token)
         outcome.tally = terminal.tally
 
         async def chaos() -> None:
             for k in range(1, kills + 1):
-                await _when(done, movements * k // (kills + 1))
+                await progress.reach(movements * k // (kills + 1))
                 stack.registry.kill()
-                outcome.faults.append(f"kill -9 registry after {done[0]} stored")
+                outcome.faults.append(f"kill -9 registry after {progress.done} stored")
                 await asyncio.sleep(0.3)
                 await asyncio.to_thread(stack.registry.start)
 
-        def tick() -> None:
-            done[0] += 1
-
         jobs = [lambda b=b: terminal.movement(b) for b in bodies]
-        await asyncio.gather(run_pool(jobs, concurrency=16, on_done=tick), chaos())
+        await asyncio.gather(run_pool(jobs, concurrency=16, on_done=progress.tick), chaos())
     outcome.expected = movements
     await _count_stored(stack, outcome, "KILL", [b["movement_id"] for b in bodies])
     return outcome
@@ -127,7 +133,7 @@ async def database_stop(
     single_bodies = _bodies("DBSTOP", 2_000_000, singles)
     batch_bodies = _bodies("DBBATCH", 3_000_000, batches * batch_size)
     chunks = [batch_bodies[i : i + batch_size] for i in range(0, len(batch_bodies), batch_size)]
-    done = [0]
+    progress = Progress()
     async with httpx.AsyncClient(timeout=30) as http:
         terminal = Terminal(http, stack.registry.url, stack.terminal_token)
         outcome.tally = terminal.tally
@@ -140,22 +146,19 @@ async def database_stop(
                 outcome.checks[f"readyz_{label}"] = type(exc).__name__
 
         async def chaos() -> None:
-            await _when(done, singles // 3)
+            await progress.reach(singles // 3)
             await asyncio.to_thread(stack.cluster.stop, "immediate")
-            outcome.faults.append(f"PostgreSQL stopped (immediate) after {done[0]} stored")
+            outcome.faults.append(f"PostgreSQL stopped (immediate) after {progress.done} stored")
             await asyncio.sleep(outage_seconds / 2)
             await probe("during_outage")
             await asyncio.sleep(outage_seconds / 2)
             await asyncio.to_thread(stack.cluster.start)
             outcome.faults.append(f"PostgreSQL started again {outage_seconds:.0f} s later")
 
-        def tick() -> None:
-            done[0] += 1
-
         singles_jobs = [lambda b=b: terminal.movement(b) for b in single_bodies]
         batch_jobs = [lambda c=c: terminal.batch(c) for c in chunks]
         await asyncio.gather(
-            run_pool(singles_jobs, concurrency=8, on_done=tick),
+            run_pool(singles_jobs, concurrency=8, on_done=progress.tick),
             run_pool(batch_jobs, concurrency=2),
             chaos(),
         )

@@ -57,9 +57,7 @@ async def _registry_token(url: str, name: str, scopes: str) -> str:
 async def _authority_token(url: str) -> str:
     engine = make_engine(url, pool_size=1, application_name="chaos")
     async with make_sessionmaker(engine)() as session, session.begin():
-        created = await create_authority(
-            session, name="Fiscalía (chaos)", kind="PROSECUTOR_OFFICE"
-        )
+        created = await create_authority(session, name="Fiscalía (chaos)", kind="PROSECUTOR_OFFICE")
     await engine.dispose()
     return created.token
 

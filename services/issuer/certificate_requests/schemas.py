@@ -106,4 +106,8 @@ class RejectionProblem(BaseModel):
     status: int
     detail: str
     errors: list[RuleError]
-    request_id: UUID
+    request_id: UUID | None = Field(
+        default=None,
+        description="The kept rejection, for GET. Absent when the body itself could not be "
+        "read (malformed JSON, missing or unknown fields): such requests are not kept.",
+    )

@@ -1,0 +1,1 @@
+"""schemathesis against both OpenAPI documents, inside the suite."""
