@@ -26,14 +26,12 @@ OUT = Path(".data/chaos")
 SCENARIO_BUDGET_SECONDS = 600
 
 
-def _size(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
 def scenarios() -> list[Callable[[Stack], Awaitable[Outcome]]]:
-    movements = _size("CHAOS_MOVEMENTS", 5000)
-    singles, batches = _size("CHAOS_SINGLES", 2000), _size("CHAOS_BATCHES", 10)
-    pending, hung = _size("CHAOS_PENDING", 30), _size("CHAOS_HUNG", 3)
+    movements = int(os.environ.get("CHAOS_MOVEMENTS", "5000"))
+    singles = int(os.environ.get("CHAOS_SINGLES", "2000"))
+    batches = int(os.environ.get("CHAOS_BATCHES", "10"))
+    pending = int(os.environ.get("CHAOS_PENDING", "30"))
+    hung = int(os.environ.get("CHAOS_HUNG", "3"))
     return [
         lambda s: registry_kill(s, movements=movements, kills=3),
         lambda s: database_stop(s, singles=singles, batches=batches, batch_size=100),
