@@ -24,7 +24,7 @@ import schemathesis
 from schemathesis.python import asgi
 
 from services.issuer.app import create_app as create_issuer_app
-from services.issuer.authorities.service import create_authority
+from services.issuer.authorities.service import create_authority, create_staff_token
 from services.issuer.settings import IssuerSettings
 from services.issuer.signing import create_development_pki
 from services.registry.app import create_app as create_registry_app
@@ -108,9 +108,7 @@ async def _authority_tokens(url: str) -> tuple[str, str]:
         authority = await create_authority(
             session, name="Fiscalía (fuzz)", kind="PROSECUTOR_OFFICE"
         )
-        admin = await create_authority(
-            session, name="Subsecretaría (fuzz)", kind="OTHER_COMPETENT", scopes="admin"
-        )
+        admin = await create_staff_token(session, name="Subsecretaría (fuzz)")
     await engine.dispose()
     return authority.token, admin.token
 
@@ -131,7 +129,10 @@ def registry_under_fuzz(pg_server: str) -> Iterator[App]:
     with scratch_database(pg_server, "registry_fuzz") as url:
         migrate.upgrade("registry", url)
         token = asyncio.run(_registry_token(url))
-        app = create_registry_app(RegistrySettings(database_url=url, environment=Environment.TEST))
+        settings = RegistrySettings(
+            database_url=url, environment=Environment.TEST, rate_limit_per_token="off"
+        )
+        app = create_registry_app(settings)
         REGISTRY_APP.target = app
         with asgi.get_client(REGISTRY_APP) as client:  # the lifespan, on schemathesis's loop
             _seed_registry(client, bearer(token))
@@ -172,6 +173,10 @@ def issuer_under_fuzz(
             signing_p12_password=pki.passphrase.decode(),
             ca_certificate_path=pki.ca_cert,
             pending_poll_seconds=0.5,
+            # The fuzzer is one token sending hundreds of requests a second: limits would
+            # turn most of its cases into 429s (tested in tests/issuer/test_abuse.py).
+            rate_limit_per_token="off",
+            rate_limit_public="off",
         )
         app = create_issuer_app(settings, registry_http=registry_http)
         ISSUER_APP.target = app

@@ -12,6 +12,7 @@ unknown one.
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import date
 from typing import Any
 
@@ -119,8 +120,15 @@ def certificate_request(n: int, cedula: str, *, prefix: str = "FUZZ") -> dict[st
     }  # fmt: skip
 
 
+_FRESH_OFICIO_NUMBERS = itertools.count(1_000)
+
+
 def certificate_requests(cedulas: list[str]) -> st.SearchStrategy[dict[str, Any]]:
-    return st.builds(certificate_request, st.integers(1, 10**8), st.sampled_from(cedulas))
+    """Mostly a new oficio number each time (a new certificate), sometimes a reused one
+    (the 200 of a re-send, or the 409 of other content under the same number)."""
+    fresh = st.builds(lambda: next(_FRESH_OFICIO_NUMBERS))
+    numbers = st.one_of(fresh, fresh, st.integers(1, 5))
+    return st.builds(certificate_request, numbers, st.sampled_from(cedulas))
 
 
 def revocations() -> st.SearchStrategy[dict[str, Any]]:
