@@ -86,9 +86,18 @@ REGISTRY_APP = DeferredApp()
 ISSUER_APP = DeferredApp()
 
 
-def load_schema(app: Any, deferred: DeferredApp) -> Any:
-    """The app's OpenAPI document, exactly as it serves it at /openapi.json."""
-    schema = schemathesis.openapi.from_dict(app.openapi())
+SEED_CEDULAS = [a_cedula(5_000_000 + i) for i in range(3)]
+
+
+def load_schema(app: Any, deferred: DeferredApp, examples: dict[tuple[str, str], Any]) -> Any:
+    """The app's OpenAPI document as it serves it at /openapi.json, plus one valid
+    request body per operation in ``examples`` (schemathesis's examples phase sends it
+    first, so every run reaches the 2xx path at least once)."""
+    document = app.openapi()
+    for (method, path), body in examples.items():
+        content = document["paths"][path][method.lower()]["requestBody"]["content"]
+        content["application/json"]["example"] = body
+    schema = schemathesis.openapi.from_dict(document)
     schema.app = deferred
     return schema
 
@@ -141,7 +150,7 @@ def registry_under_fuzz(pg_server: str) -> Iterator[App]:
 
 
 def _seed_registry(client: asgi.ASGIClient, headers: dict[str, str]) -> None:
-    SEEDS.cedulas[:] = [a_cedula(5_000_000 + i) for i in range(3)]
+    SEEDS.cedulas[:] = SEED_CEDULAS
     for i, cedula in enumerate(SEEDS.cedulas):
         body = movement(
             occurred_at=at(i * 10),

@@ -31,7 +31,16 @@ from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
 from shared.settings import Environment
 from tests.fuzz import strategies
-from tests.fuzz.conftest import ANSWERS, ISSUER_APP, REGISTRY_APP, SEEDS, App, load_schema
+from tests.fuzz.conftest import (
+    ANSWERS,
+    ISSUER_APP,
+    REGISTRY_APP,
+    SEED_CEDULAS,
+    SEEDS,
+    App,
+    load_schema,
+)
+from tests.support.factories import movement
 
 pytestmark = pytest.mark.fuzz
 
@@ -119,13 +128,26 @@ def before_generate_path_parameters(context: Any, strategy: st.SearchStrategy[An
 
 
 _UNUSED_DB = "postgresql://unused@127.0.0.1:1/unused"  # the document needs no database
+_SETTINGS = {"database_url": _UNUSED_DB, "environment": Environment.TEST}
 registry_schema = load_schema(
-    create_registry_app(RegistrySettings(database_url=_UNUSED_DB, environment=Environment.TEST)),
+    create_registry_app(RegistrySettings(**_SETTINGS)),
     REGISTRY_APP,
+    {
+        ("POST", "/v1/movements"): movement(traveller={"national_id": SEED_CEDULAS[0]}),
+        ("POST", "/v1/movements/batch"): {
+            "movements": [movement(traveller={"national_id": SEED_CEDULAS[1]})]
+        },
+        ("POST", "/v1/history/search"): {
+            "identity": {"national_id": SEED_CEDULAS[0]},
+            "purpose": "CERTIFICATE",
+            "reference": "FGE-FPP-2025-001234-O",
+        },
+    },
 )
 issuer_schema = load_schema(
-    create_issuer_app(IssuerSettings(database_url=_UNUSED_DB, environment=Environment.TEST)),
+    create_issuer_app(IssuerSettings(**_SETTINGS)),
     ISSUER_APP,
+    {("POST", "/v1/certificate-requests"): strategies.certificate_request(1, SEED_CEDULAS[2])},
 )
 
 
