@@ -109,6 +109,7 @@ def chaos_stack(
                 "ISSUER_SIGNING_P12_PATH": str(pki.signer_p12),
                 "ISSUER_SIGNING_P12_PASSWORD": pki.passphrase.decode(),
                 "ISSUER_CA_CERTIFICATE_PATH": str(pki.ca_cert),
+                "ISSUER_SEAL_KEY_PATH": str(pki.seal_key),
             },
             logs,
         )

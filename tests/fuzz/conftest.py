@@ -181,6 +181,7 @@ def issuer_under_fuzz(
             signing_p12_path=pki.signer_p12,
             signing_p12_password=pki.passphrase.decode(),
             ca_certificate_path=pki.ca_cert,
+            seal_key_path=pki.seal_key,
             pending_poll_seconds=0.5,
             # The fuzzer is one token sending hundreds of requests a second: limits would
             # turn most of its cases into 429s (tested in tests/issuer/test_abuse.py).
