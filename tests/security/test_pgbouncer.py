@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -52,10 +53,12 @@ def pgbouncer(database: ServiceDatabase, directory: Path, pool_size: int = 2) ->
     )
     for path in directory.iterdir():
         path.chmod(0o644)
-    # PgBouncer refuses to run as root; -u drops to an unprivileged user when we are.
+    # PgBouncer refuses to run as root; -u drops to an unprivileged user when we are: the
+    # owner of the server's socket directory (the embedded server's is private to it).
     command = ["pgbouncer", str(directory / "pgbouncer.ini")]
     if os.geteuid() == 0:
-        command[1:1] = ["-u", "nobody"]
+        user = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else "nobody"
+        command[1:1] = ["-u", user]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
