@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 from stdnum.ec import ci
 
@@ -67,10 +67,18 @@ def is_valid_cedula(value: str) -> bool:
 class IdentityQuery(InputModel):
     """Either ``{"national_id"}`` or ``{"document_type", "document_number", "issuing_country"}``."""
 
-    national_id: Cedula | None = None
-    document_type: DocumentType | None = None
-    document_number: DocumentNumber | None = None
-    issuing_country: CountryCode | None = None
+    national_id: Cedula | None = Field(
+        default=None, description="Cédula (10 digits with check digit), e.g. `1710034065`."
+    )
+    document_type: DocumentType | None = Field(
+        default=None, description="With document_number and issuing_country, instead of a cédula."
+    )
+    document_number: DocumentNumber | None = Field(
+        default=None, description="As printed on the document (spaces are ignored)."
+    )
+    issuing_country: CountryCode | None = Field(
+        default=None, description="ISO 3166-1 alpha-3 of the country that issued the document."
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> IdentityQuery:

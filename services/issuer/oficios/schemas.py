@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.validation import InputModel
 
@@ -37,8 +37,8 @@ class OficioIn(Strict):
     addressee: Text = Field(
         description="Must be the Subsecretaría de Migración (case, accents and spacing ignored)."
     )
-    signatory_name: Text
-    signatory_role: Text
+    signatory_name: Text = Field(description="Who signed the oficio, e.g. Dra. Ana Torres.")
+    signatory_role: Text = Field(description="Their post, e.g. Fiscal, Juez.")
     case_number: Short | None = Field(
         default=None,
         description="Judicial process number PPCCC-YYYY-NNNNN (optional trailing letter) or "
@@ -55,15 +55,25 @@ class SubjectIn(Strict):
     """The person: `{"national_id"}` or `{"document_type", "document_number",
     "issuing_country"}`, plus an optional `full_name` as written in the oficio."""
 
-    national_id: Short | None = Field(default=None, examples=["1710034065"])
+    national_id: Short | None = Field(
+        default=None, examples=["1710034065"], description="Cédula (10 digits)."
+    )
     document_type: Short | None = Field(
         default=None, json_schema_extra={"enum": ["PASSPORT", "NATIONAL_ID", "TRAVEL_DOCUMENT",
-                                                  "OTHER"]}
+                                                  "OTHER"]},
+        description="With document_number and issuing_country, instead of a cédula.",
     )  # fmt: skip
-    document_number: Short | None = None
+    document_number: Short | None = Field(
+        default=None, description="As printed on the document, e.g. AB123456."
+    )
     issuing_country: Short | None = Field(default=None, description="ISO 3166-1 alpha-3.")
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
+        Field(
+            default=None,
+            description="Nombres y apellidos as written in the oficio, in any order; when "
+            "given, one of the person's surnames of record must be among its words (case and "
+            "accents ignored), or the oficio is rejected with `SUBJECT_NAME_MISMATCH`.",
+        )
     )
 
     def identity(self) -> dict[str, str]:
@@ -78,8 +88,31 @@ class PeriodIn(Strict):
 
 
 class CertificateRequestIn(Strict):
-    oficio: OficioIn
-    subject: SubjectIn
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "oficio": {
+                        "number": "FGE-FPP-2025-001234-O",
+                        "date": "2025-11-03",
+                        "addressee": "Subsecretaría de Migración",
+                        "signatory_name": "Dra. Ana Torres",
+                        "signatory_role": "Fiscal",
+                        "case_number": "17282-2025-00123",
+                    },
+                    "subject": {
+                        "national_id": "1710034065",
+                        "full_name": "MARIA JOSE PEREZ GOMEZ",
+                    },
+                    "period": {"from": "2025-01-01", "to": "2025-10-31"},
+                }
+            ]
+        }
+    )
+
+    oficio: OficioIn = Field(description="The oficio that orders the certificate.")
+    subject: SubjectIn = Field(description="The person the certificate is about.")
+
     period: PeriodIn | None = Field(
         default=None, description="Default: the whole history up to today (Ecuador)."
     )

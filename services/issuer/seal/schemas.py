@@ -12,7 +12,10 @@ SealStatus = Literal["VALID", "REVOKED", "UNKNOWN"]
 
 
 class SealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"seal": "CMM1:6BFOXN*TS0BI$ZD8UHBE4SX4G$AH*S9R"}]},
+    )
 
     seal: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SEAL_CHARS)
@@ -65,14 +68,18 @@ class SealCheckOut(BaseModel):
 
 
 class SealKeyOut(BaseModel):
-    kty: Literal["EC"]
-    crv: Literal["P-256"]
-    x: str
-    y: str
-    kid: str
-    alg: Literal["ES256"]
-    use: Literal["sig"]
+    """A P-256 public key (RFC 7517 JWK) that signs the certificates' QR seals."""
+
+    kty: Literal["EC"] = Field(description="Key type.")
+    crv: Literal["P-256"] = Field(description="Curve.")
+    x: str = Field(description="The point's x coordinate, base64url without padding.")
+    y: str = Field(description="The point's y coordinate, base64url without padding.")
+    kid: str = Field(description="Key id, as named in a seal's protected header.")
+    alg: Literal["ES256"] = Field(description="Signature algorithm.")
+    use: Literal["sig"] = Field(description="`sig`: verifies signatures.")
 
 
 class SealKeysOut(BaseModel):
-    keys: list[SealKeyOut]
+    keys: list[SealKeyOut] = Field(
+        description="Every key that signed or signs seals: keep them to check seals offline."
+    )

@@ -1,7 +1,7 @@
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from services.registry.deps import AnyClient
@@ -11,15 +11,17 @@ from shared.db import SessionDep
 
 
 class ControlPointOut(BaseModel):
-    code: str
-    name: str
-    kind: Literal["AIRPORT", "SEAPORT", "LAND_BORDER"]
-    province: str
-    active: bool
+    """A punto de control migratorio."""
+
+    code: str = Field(description="What a movement's `control_point` carries, e.g. `AIR-UIO`.")
+    name: str = Field(description="Official name, e.g. Aeropuerto Internacional Mariscal Sucre.")
+    kind: Literal["AIRPORT", "SEAPORT", "LAND_BORDER"] = Field(description="Kind of post.")
+    province: str = Field(description="Provincia where the post is.")
+    active: bool = Field(description="Inactive posts are refused in new movements.")
 
 
 class ControlPointList(BaseModel):
-    items: list[ControlPointOut]
+    items: list[ControlPointOut] = Field(description="Every control point, active or not.")
 
 
 router = APIRouter(prefix="/v1/control-points", tags=["control points"], route_class=GuardedRoute)

@@ -32,12 +32,15 @@ _Strict = InputModel  # unknown fields, invisible characters and numeric dates r
 class Companion(_Strict):
     """Someone travelling with the minor, identified by their own travel document."""
 
-    surnames: _Text
-    given_names: _Text
-    document_type: DocumentType
-    document_number: DocumentNumber
-    issuing_country: CountryCode
-    relationship: Relationship
+    surnames: _Text = Field(description="Apellidos of the companion, as on their document.")
+    given_names: _Text = Field(description="Nombres of the companion.")
+    document_type: DocumentType = Field(description="The companion's travel document.")
+    document_number: DocumentNumber = Field(description="As printed (spaces removed).")
+    issuing_country: CountryCode = Field(description="ISO 3166-1 alpha-3, e.g. `ECU`.")
+    relationship: Relationship = Field(
+        description="To the minor; a `MOTHER` and a `FATHER`, or a `LEGAL_GUARDIAN`, make an "
+        "exit authorisation unnecessary."
+    )
 
     @model_validator(mode="after")
     def _ecuadorian_id_card_is_a_cedula(self) -> Companion:
@@ -52,20 +55,23 @@ class Companion(_Strict):
 class ResponsiblePerson(_Strict):
     """Who answers for the minor in the country of destination or in Ecuador."""
 
-    full_name: _Text
-    relationship: Relationship
-    address: _Text | None = None
+    full_name: _Text = Field(description="Nombres y apellidos.")
+    relationship: Relationship = Field(description="To the minor.")
+    address: _Text | None = Field(default=None, description="Where they can be reached.")
 
 
 class ExitAuthorization(_Strict):
     """Art. 137: the notarial, judicial or consular authorisation to leave; `NOT_REQUIRED`
     for minors residing abroad and foreign tourists."""
 
-    kind: Literal["NOTARIAL", "JUDICIAL", "CONSULAR", "NOT_REQUIRED"]
+    kind: Literal["NOTARIAL", "JUDICIAL", "CONSULAR", "NOT_REQUIRED"] = Field(
+        description="Who granted it: notario, juez or cónsul; `NOT_REQUIRED` for minors "
+        "residing abroad and foreign tourists."
+    )
     reference: _Text | None = Field(
         default=None, description="Required unless kind is NOT_REQUIRED."
     )
-    issued_on: date | None = None
+    issued_on: date | None = Field(default=None, description="Date of the authorisation.")
 
     @model_validator(mode="after")
     def _reference_when_issued(self) -> ExitAuthorization:
@@ -83,10 +89,18 @@ class ExitAuthorization(_Strict):
 class MinorBlock(_Strict):
     """Arts. 136-137 data captured for a traveller under 18. Stored with the movement."""
 
-    companions: list[Companion] = Field(default_factory=list, max_length=10)
-    responsible_person: ResponsiblePerson | None = None
-    stay_address: _Text | None = None
-    exit_authorization: ExitAuthorization | None = None
+    companions: list[Companion] = Field(
+        default_factory=list, max_length=10, description="Who travels with the minor (max 10)."
+    )
+    responsible_person: ResponsiblePerson | None = Field(
+        default=None, description="Who answers for the minor."
+    )
+    stay_address: _Text | None = Field(
+        default=None, description="Where the minor will stay (domicilio)."
+    )
+    exit_authorization: ExitAuthorization | None = Field(
+        default=None, description="Art. 137 authorisation to leave, when captured."
+    )
 
 
 def minor_flags(

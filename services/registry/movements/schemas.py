@@ -12,6 +12,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -22,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from services.registry.calendar import ecuador_date, is_minor_on
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.movements.minors import MinorBlock
+from shared.errors import FieldErrorSchema
 from shared.identity import Cedula, CountryCode, DocumentNumber, DocumentType, is_valid_cedula
 from shared.validation import InputModel, merged, rule_error
 
@@ -68,17 +70,53 @@ def _known_control_point(value: str) -> str:
 
 Strict = InputModel
 
+# The README's first movement: María José enters through Quito's airport.
+MOVEMENT_EXAMPLE: dict[str, Any] = {
+    "movement_id": "0b8a6f0e-3f0e-4c53-9a43-7f0d1c2b5e11",
+    "direction": "ENTRY",
+    "occurred_at": "2025-03-01T14:05:00-05:00",
+    "control_point": "AIR-UIO",
+    "traveller": {
+        "document_type": "PASSPORT",
+        "document_number": "AB123456",
+        "issuing_country": "ECU",
+        "nationality": "ECU",
+        "national_id": "1710034065",
+        "surnames": "PEREZ GOMEZ",
+        "given_names": "MARIA JOSE",
+        "birth_date": "1990-05-01",
+        "sex": "F",
+    },
+    "transport": {"mode": "AIR", "carrier": "AV", "number": "AV8374"},
+    "origin_country": "COL",
+}
+
 
 class Traveller(Strict):
-    document_type: DocumentType
-    document_number: DocumentNumber
-    issuing_country: CountryCode
-    nationality: CountryCode
-    national_id: Cedula | None = None
-    surnames: Name
-    given_names: Name
-    birth_date: Annotated[date, AfterValidator(_birth_not_in_future)]
-    sex: Literal["F", "M", "X"]
+    """The traveller as the terminal read them from the travel document."""
+
+    document_type: DocumentType = Field(
+        description="The travel document shown: `NATIONAL_ID` is an identity card (an "
+        "Ecuadorian one must be a valid cédula)."
+    )
+    document_number: DocumentNumber = Field(
+        description="As printed; spaces removed and upper-cased (1-30 letters, digits, `-`)."
+    )
+    issuing_country: CountryCode = Field(
+        description="Country that issued the document, ISO 3166-1 alpha-3 (e.g. `ECU`)."
+    )
+    nationality: CountryCode = Field(description="ISO 3166-1 alpha-3, e.g. `ECU`, `COL`.")
+    national_id: Cedula | None = Field(
+        default=None,
+        description="Ecuadorian cédula (10 digits with check digit), when the traveller has "
+        "one: it links the movement to the person across passports.",
+    )
+    surnames: Name = Field(description="Apellidos, as on the document.")
+    given_names: Name = Field(description="Nombres, as on the document.")
+    birth_date: Annotated[date, AfterValidator(_birth_not_in_future)] = Field(
+        description="Fecha de nacimiento (`YYYY-MM-DD`); decides whether the traveller is a minor."
+    )
+    sex: Literal["F", "M", "X"] = Field(description="As on the document; `X`: unspecified.")
 
     @model_validator(mode="after")
     def _ecuadorian_id_card_is_a_cedula(self) -> Traveller:
@@ -96,25 +134,40 @@ class Traveller(Strict):
 
 
 class Transport(Strict):
-    mode: Literal["AIR", "SEA", "LAND"]
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
-    number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+    mode: Literal["AIR", "SEA", "LAND"] = Field(description="How the traveller crossed.")
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = Field(
+        default=None, description="Airline, shipping or bus company, e.g. `AV`."
+    )
+    number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = Field(
+        default=None, description="Flight, voyage or vehicle number, e.g. `AV8374`."
+    )
 
 
 class MovementIn(Strict):
+    """One crossing of Ecuador's border, as captured by the terminal (movimiento migratorio)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MOVEMENT_EXAMPLE]})
+
     movement_id: UUID = Field(description="Minted by the terminal at capture; the idempotency key.")
-    direction: Literal["ENTRY", "EXIT"]
+    direction: Literal["ENTRY", "EXIT"] = Field(description="Ingreso (`ENTRY`) or salida (`EXIT`).")
     occurred_at: Annotated[AwareDatetime, AfterValidator(_not_in_future)] = Field(
         description="RFC 3339 with offset; naive timestamps are rejected."
     )
-    control_point: Annotated[str, AfterValidator(_known_control_point)]
-    traveller: Traveller
-    transport: Transport | None = None
-    origin_country: CountryCode | None = None
-    destination_country: CountryCode | None = None
+    control_point: Annotated[str, AfterValidator(_known_control_point)] = Field(
+        description="Punto de control migratorio code, e.g. `AIR-UIO`; the active codes are "
+        "in GET /v1/control-points."
+    )
+    traveller: Traveller = Field(description="Who crossed, as read from the travel document.")
+    transport: Transport | None = Field(default=None, description="How they crossed.")
+    origin_country: CountryCode | None = Field(
+        default=None, description="Where an ENTRY came from, ISO 3166-1 alpha-3."
+    )
+    destination_country: CountryCode | None = Field(
+        default=None, description="Where an EXIT is going, ISO 3166-1 alpha-3."
+    )
     observations: (
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
-    ) = None
+    ) = Field(default=None, description="Free text from the officer at the booth.")
     minor: MinorBlock | None = Field(
         default=None,
         description=(
@@ -189,51 +242,57 @@ def _cross_field_errors(data: Any) -> list[Any]:
 
 
 class Annulment(BaseModel):
-    reason: str
-    reference: str | None
-    annulled_by: str
-    annulled_at: datetime
+    """Why and by whom a movement was annulled; the movement itself is never deleted."""
+
+    reason: str = Field(description="Why the record was annulled, as the supervisor wrote it.")
+    reference: str | None = Field(description="The document ordering it (oficio, resolución).")
+    annulled_by: str = Field(description="The client that annulled it.")
+    annulled_at: datetime = Field(description="When it was annulled.")
 
 
 class TravellerOut(BaseModel):
-    document_type: DocumentType
-    document_number: str
-    issuing_country: str
-    nationality: str
-    national_id: str | None
-    surnames: str
-    given_names: str
-    birth_date: date
-    sex: Literal["F", "M", "X"]
+    """The traveller exactly as captured at the border."""
+
+    document_type: DocumentType = Field(description="The travel document shown.")
+    document_number: str = Field(description="As stored (no spaces, upper case).")
+    issuing_country: str = Field(description="ISO 3166-1 alpha-3 of the issuing country.")
+    nationality: str = Field(description="ISO 3166-1 alpha-3.")
+    national_id: str | None = Field(description="Cédula, when the traveller has one.")
+    surnames: str = Field(description="Apellidos as captured.")
+    given_names: str = Field(description="Nombres as captured.")
+    birth_date: date = Field(description="Fecha de nacimiento as captured.")
+    sex: Literal["F", "M", "X"] = Field(description="As captured; `X`: unspecified.")
 
 
 class TransportOut(BaseModel):
-    mode: Literal["AIR", "SEA", "LAND"]
-    carrier: str | None
-    number: str | None
+    mode: Literal["AIR", "SEA", "LAND"] = Field(description="How the traveller crossed.")
+    carrier: str | None = Field(description="Airline, shipping or bus company.")
+    number: str | None = Field(description="Flight, voyage or vehicle number.")
 
 
 class MovementOut(BaseModel):
     """A stored movement, the same shape wherever it appears (POST, GET, history, stays).
     Output models carry no input rules: history is shown as stored."""
 
-    movement_id: UUID
+    movement_id: UUID = Field(description="The id the terminal minted.")
     person_id: UUID = Field(
         description="The person as identified now: after two records are found to be one "
         "person, every read answers the surviving person's id."
     )
-    direction: Literal["ENTRY", "EXIT"]
-    occurred_at: datetime
-    control_point: str
+    direction: Literal["ENTRY", "EXIT"] = Field(description="Ingreso (`ENTRY`) or salida (`EXIT`).")
+    occurred_at: datetime = Field(description="When the crossing happened, as the terminal said.")
+    control_point: str = Field(description="Punto de control code, e.g. `AIR-UIO`.")
     traveller: TravellerOut = Field(
         description="The identity data as captured at the border, which may differ from the "
         "person's data of record (see `IDENTITY_DATA_MISMATCH`)."
     )
-    transport: TransportOut | None
-    origin_country: str | None
-    destination_country: str | None
-    observations: str | None
-    minor: MinorBlock | None = None
+    transport: TransportOut | None = Field(description="How they crossed, when captured.")
+    origin_country: str | None = Field(description="Where an ENTRY came from (alpha-3).")
+    destination_country: str | None = Field(description="Where an EXIT went (alpha-3).")
+    observations: str | None = Field(description="Free text from the officer at the booth.")
+    minor: MinorBlock | None = Field(
+        default=None, description="Arts. 136-137 data, when captured for a minor."
+    )
     anomalies: list[str] = Field(
         description="Flags, never rejections. `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT`: the "
         "previous movement in time has the same direction. The POST answer (and batch "
@@ -244,11 +303,34 @@ class MovementOut(BaseModel):
         "of record), `DOCUMENT_HELD_BY_OTHER_PERSON`, `MINOR_WITHOUT_COMPANION_RECORD`, "
         "`MINOR_EXIT_WITHOUT_AUTHORIZATION`."
     )
-    recorded_at: datetime
-    annulment: Annulment | None = None
+    recorded_at: datetime = Field(description="When the registry stored it.")
+    annulment: Annulment | None = Field(
+        default=None, description="Set when the record was annulled; it then counts nowhere."
+    )
 
 
 class BatchIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "movements": [
+                        MOVEMENT_EXAMPLE,
+                        {
+                            **MOVEMENT_EXAMPLE,
+                            "movement_id": "af420be6-89a6-41ae-95d7-d168e0b6879a",
+                            "direction": "EXIT",
+                            "occurred_at": "2025-07-01T09:40:00-05:00",
+                            "transport": {"mode": "AIR", "carrier": "AV", "number": "AV8375"},
+                            "origin_country": None,
+                            "destination_country": "COL",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     movements: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=1000,
@@ -258,27 +340,48 @@ class BatchIn(Strict):
 
 
 class BatchItemResult(BaseModel):
-    index: int
-    movement_id: str | None
-    status: Literal["created", "duplicate", "conflict", "rejected"]
-    errors: list[dict[str, str | None]]
-    anomalies: list[str] = []
+    index: int = Field(description="Position of the movement in the batch, from 0.")
+    movement_id: str | None = Field(description="As sent; null when it was not readable.")
+    status: Literal["created", "duplicate", "conflict", "rejected"] = Field(
+        description="`created`: stored now; `duplicate`: already stored with the same "
+        "content; `conflict`: the id is stored with other content; `rejected`: invalid."
+    )
+    errors: list[FieldErrorSchema] = Field(
+        description="Every failed rule of a rejected movement (or the conflict); empty "
+        "otherwise. The same entries as a problem's `errors`."
+    )
+    anomalies: list[str] = Field(
+        default=[], description="Flags of a created or duplicate movement, as for POST."
+    )
 
 
 class BatchSummary(BaseModel):
-    created: int = 0
-    duplicate: int = 0
-    conflict: int = 0
-    rejected: int = 0
+    created: int = Field(default=0, description="Movements stored now.")
+    duplicate: int = Field(default=0, description="Movements already stored, identical.")
+    conflict: int = Field(default=0, description="Ids already stored with other content.")
+    rejected: int = Field(default=0, description="Invalid movements, not stored.")
 
 
 class BatchOut(BaseModel):
-    results: list[BatchItemResult]
-    summary: BatchSummary
+    results: list[BatchItemResult] = Field(description="One per movement, in the batch's order.")
+    summary: BatchSummary = Field(description="How many results of each status.")
 
 
 class AnnulmentIn(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "Registro duplicado por error del operador en la cabina 3.",
+                    "reference": "MDI-SM-2025-0456-O",
+                }
+            ]
+        }
+    )
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)
+    ] = Field(description="Why the record is wrong (3-2000 characters); kept forever.")
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
+        Field(default=None, description="The oficio or resolución ordering the annulment.")
     )

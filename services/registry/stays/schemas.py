@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.registry.history.schemas import PersonOut
 from services.registry.movements.schemas import MovementOut
@@ -12,7 +12,22 @@ from shared.validation import InputModel
 
 
 class StaysQuery(InputModel):
-    identity: IdentityQuery
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "identity": {"national_id": "1710034065"},
+                    "on": "2025-11-01",
+                    "purpose": "CERTIFICATE",
+                    "reference": "FGE-FPP-2025-001234-O",
+                }
+            ]
+        }
+    )
+
+    identity: IdentityQuery = Field(
+        description='The person: `{"national_id"}` or the document triple.'
+    )
     on: date | None = Field(
         default=None, description="The day the summary is as of (Ecuador). Default: today."
     )
@@ -34,8 +49,8 @@ class StaysQuery(InputModel):
 
 class DaysInEcuador(BaseModel):
     last_90: int = Field(description="Days in Ecuador among the 90 days ending on `on`.")
-    last_180: int
-    last_365: int
+    last_180: int = Field(description="Days in Ecuador among the 180 days ending on `on`.")
+    last_365: int = Field(description="Days in Ecuador among the 365 days ending on `on`.")
 
 
 class StayOut(BaseModel):
@@ -45,11 +60,15 @@ class StayOut(BaseModel):
 
 
 class VisitorAllowanceOut(BaseModel):
-    allowance_days: int
-    window_days: int
-    days_used: int
-    days_remaining: int
-    overstay_days: int
+    """A foreign visitor's allowance: so many days in Ecuador in any window of days."""
+
+    allowance_days: int = Field(
+        description="Days a visitor may stay in the window (90 unless configured)."
+    )
+    window_days: int = Field(description="The rolling window, in days (365 unless configured).")
+    days_used: int = Field(description="Days in Ecuador within the window ending on `on`.")
+    days_remaining: int = Field(description="`allowance_days` - `days_used`, never below 0.")
+    overstay_days: int = Field(description="Days beyond the allowance; 0 when within it.")
 
 
 class ReturneeOut(BaseModel):
@@ -60,12 +79,17 @@ class ReturneeOut(BaseModel):
 
 
 class StaysSummary(BaseModel):
-    person: PersonOut | None
-    on: date
-    status: Literal["IN_ECUADOR", "ABROAD", "UNKNOWN"]
-    last_movement: MovementOut | None
-    days_in_ecuador: DaysInEcuador
-    stays: list[StayOut]
+    person: PersonOut | None = Field(description="Null when nobody matches the identity.")
+    on: date = Field(description="The day the summary is as of (Ecuador).")
+    status: Literal["IN_ECUADOR", "ABROAD", "UNKNOWN"] = Field(
+        description="After the last counted movement: an ENTRY means `IN_ECUADOR`, an EXIT "
+        "`ABROAD`; `UNKNOWN` without movements."
+    )
+    last_movement: MovementOut | None = Field(
+        description="The last non-annulled movement on or before `on`."
+    )
+    days_in_ecuador: DaysInEcuador = Field(description="Days in Ecuador over rolling windows.")
+    stays: list[StayOut] = Field(description="Each stay in Ecuador, oldest first.")
     visitor_allowance: VisitorAllowanceOut | None = Field(
         description="Only for people whose nationality is not ECU."
     )
