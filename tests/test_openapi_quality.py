@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ValidationError
 
 from services.issuer.app import create_app as create_issuer
 from services.issuer.settings import IssuerSettings
@@ -142,3 +144,26 @@ def test_binary_downloads_and_uploads_are_declared(document: dict[str, Any]) -> 
         if path == "/v1/verify":
             content = op["requestBody"]["content"]
             assert content["application/octet-stream"]["schema"]["format"] == "binary"
+
+
+def test_request_body_examples_are_valid() -> None:
+    """Every example an integrator copies from the documents passes validation (the
+    control point catalog lives in the database: those examples are posted for real in
+    tests/e2e/test_generated_clients.py)."""
+    checked = []
+    for app in _apps():
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or route.body_field is None:
+                continue
+            model = route.body_field.field_info.annotation
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue  # a binary upload
+            extra = model.model_config.get("json_schema_extra")
+            for example in extra.get("examples", []) if isinstance(extra, dict) else []:
+                try:
+                    model.model_validate(example)
+                except ValidationError as exc:
+                    assert {e["type"] for e in exc.errors()} == {"CONTROL_POINT_UNKNOWN"}, exc
+                checked.append(model.__name__)
+    assert len(checked) >= 9, checked
