@@ -54,11 +54,14 @@ class Generated:
 def generate(document: dict[str, Any], directory: Path, package: str) -> Generated:
     spec = directory / f"{package}.json"
     spec.write_text(json.dumps(document))
+    env = dict(os.environ)  # the generator formats its output with ruff, found on PATH
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     result = subprocess.run(
         [BIN / "openapi-python-client", "generate", "--path", spec, "--meta", "none",
          "--output-path", directory / package],
         capture_output=True, text=True, timeout=300,
-        env=os.environ | {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+        env=env,
+
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     # The one warning allowed: the PDF upload's application/pdf alternative, which the
