@@ -5,15 +5,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.validation import InputModel
+
 from .claims import SealClaims
 from .codec import MAX_SEAL_CHARS, Reason
 
 SealStatus = Literal["VALID", "REVOKED", "UNKNOWN"]
 
 
-class SealIn(BaseModel):
+class SealIn(InputModel):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"seal": "CMM1:6BFOXN*TS0BI$ZD8UHBE4SX4G$AH*S9R"}]},
     )
 

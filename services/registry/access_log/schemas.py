@@ -7,12 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic_core import PydanticCustomError
 
 from shared.identity import IdentityQuery
+from shared.validation import InputModel
 
 
-class AccessLogSearch(BaseModel):
+class AccessLogSearch(InputModel):
     model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
         json_schema_extra={
             "examples": [
                 {
