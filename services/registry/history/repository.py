@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
+from shared.db import driver_connection, positional
 from shared.request_id import current_request_id
 
 # The person is the canonical one of whoever holds the identifier; its movements are
@@ -54,7 +55,7 @@ PERSON_CTES = """
 
 # Composed from constants only: no user input reaches the SQL text. The page is chosen
 # first (keyset, in index order); only its rows are then turned into answers.
-_HISTORY_PAGE = text(
+_HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
     f"""
     WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
     page AS (
@@ -110,19 +111,21 @@ async def history_page(
     reference: str,
     on_behalf_of: str | None = None,
 ) -> PageRows:
-    row = (
-        await session.execute(
-            _HISTORY_PAGE,
-            {
-                "identifier": identifier, "from_ts": from_ts, "to_ts": to_ts,
-                "after_ts": after_ts, "after_id": str(after_id), "fetch": limit + 1,
-                "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
-                "purpose": purpose, "reference": reference, "request_id": current_request_id(),
-                "on_behalf_of": on_behalf_of,
-            },
-        )
-    ).one()  # fmt: skip
-    return PageRows(person=_json(row.person), movements=_json(row.movements))
+    parameters = {
+        "identifier": identifier, "from_ts": from_ts, "to_ts": to_ts,
+        "after_ts": after_ts, "after_id": after_id, "fetch": limit + 1,
+        "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
+        "purpose": purpose, "reference": reference, "request_id": current_request_id(),
+        "on_behalf_of": on_behalf_of,
+    }  # fmt: skip
+    # The request's one statement, on the asyncpg connection: the access-log row and the
+    # page commit together in PostgreSQL's implicit transaction.
+    connection = await driver_connection(session)
+    row = await connection.fetchrow(
+        _HISTORY_PAGE, *(parameters[name] for name in _HISTORY_PAGE_PARAMETERS)
+    )
+    assert row is not None  # an aggregate over the CTEs: always one row
+    return PageRows(person=_json(row["person"]), movements=_json(row["movements"]))
 
 
 async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any] | None:
