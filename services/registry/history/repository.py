@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
+from services.registry.movements.answer import MOVEMENT_ANSWER, MOVEMENT_JOINS
 from shared.db import driver_connection, positional
 from shared.request_id import current_request_id
 
@@ -76,7 +76,8 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
         RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
-           (SELECT coalesce(json_agg({MOVEMENT_ROW} ORDER BY m.occurred_at, m.movement_id), '[]')
+           (SELECT coalesce(json_agg({MOVEMENT_ANSWER} ORDER BY m.occurred_at, m.movement_id),
+                            '[]')::text
             FROM page JOIN movements m ON m.movement_id = page.movement_id {MOVEMENT_JOINS}
            ) AS movements,
            (SELECT id FROM logged) AS access_log_id
@@ -89,7 +90,7 @@ _PERSON_BY_ID = text(f"WITH {_TARGET_BY_ID}, {PERSON_CTES} SELECT row_to_json(pe
 @dataclass(frozen=True, slots=True)
 class PageRows:
     person: dict[str, Any] | None
-    movements: list[dict[str, Any]]
+    movements: str  # a JSON array of MOVEMENT_ANSWER objects, for movement_answers()
 
 
 def _json(value: Any) -> Any:
@@ -125,7 +126,7 @@ async def history_page(
         _HISTORY_PAGE, *(parameters[name] for name in _HISTORY_PAGE_PARAMETERS)
     )
     assert row is not None  # an aggregate over the CTEs: always one row
-    return PageRows(person=_json(row["person"]), movements=_json(row["movements"]))
+    return PageRows(person=_json(row["person"]), movements=row["movements"])
 
 
 async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any] | None:
