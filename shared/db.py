@@ -7,6 +7,7 @@ endpoint returns and rolls back when it raises. Services and repositories only
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -49,6 +50,7 @@ def make_engine(
     idle_in_transaction_timeout_ms: int = 0,
     connect_timeout_seconds: float = 10.0,
     role: str = "",
+    pre_ping: bool = False,
 ) -> AsyncEngine:
     """The one place an engine is built; apps, CLIs and workers reach it through
     :func:`engine_from_settings`, tests and tools may call it directly."""
@@ -79,7 +81,7 @@ def make_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         # Bound parameters carry cédulas and passport numbers: keep them out of
         # exception texts, which end up in logs.
         hide_parameters=True,
@@ -108,6 +110,7 @@ def engine_from_settings(
         idle_in_transaction_timeout_ms=settings.database_idle_in_transaction_timeout_ms,
         connect_timeout_seconds=settings.database_connect_timeout_seconds,
         role=settings.database_role,
+        pre_ping=settings.database_pool_pre_ping,
     )
 
 
@@ -131,6 +134,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # FastAPI's default ("request") the commit runs after the client has its 201, so a failed
 # commit would lose a movement the terminal was told is stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, for a hot path whose one statement gains
+    nothing from the ORM. Nothing is sent to get it: SQLAlchemy's asyncpg adapter opens its
+    transaction on the first statement *it* runs, so a statement sent here alone runs in
+    PostgreSQL's implicit single-statement transaction (no BEGIN/COMMIT round trips), and
+    inside the session's transaction once the session has run one (tests, batches)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
 
 
 _CONNECTION_LOST = (
@@ -175,3 +190,20 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     except Exception:  # readiness only reports; the cause is in the server log
         return False
     return True
+
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``:name`` parameters as asyncpg's ``$n`` (one per distinct name,
+    numbered in order of first use) and the names in that order, so a statement written
+    for SQLAlchemy's ``text()`` can also run on the asyncpg connection."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return _NAMED.sub(number, sql), tuple(names)

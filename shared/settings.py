@@ -40,7 +40,18 @@ class DatabaseSettings(BaseSettings):
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int | None = Field(
-        default=None, ge=0, le=400, description="Extra connections under load; None = pool size."
+        default=0,
+        ge=0,
+        le=400,
+        description="Extra connections under load; None = pool size. 0 by default: overflow "
+        "connections are opened and closed on every burst, forking a backend each time, "
+        "while a request that waits for a pooled one costs nothing.",
+    )
+    database_pool_pre_ping: bool = Field(
+        default=False,
+        description="Ping each connection on checkout (one round trip per request). Off by "
+        "default: a connection lost to a database restart fails its request as 503 "
+        "(Retry-After) and is replaced, without taxing every request.",
     )
     database_pgbouncer: bool = Field(
         default=False,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -67,3 +68,17 @@ def finish_routes(app: FastAPI) -> None:
     """Call after every router is included."""
     app.state.literal_routes = literal_routes(app.routes)
     install_openapi(app, public_limited=public_rate_limited_routes(app, _public_rate_limit))
+
+
+def json_answer(
+    model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``model`` serialized once, by pydantic's Rust core. A hot route returns this and
+    keeps ``response_model`` for its documentation: FastAPI would otherwise validate the
+    answer against the model again and serialize it through ``jsonable_encoder``."""
+    return Response(
+        model.model_dump_json(by_alias=True),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )

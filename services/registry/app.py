@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import text
 
 from services.registry.access_log.chain import chain_pending
 from services.registry.access_log.router import router as access_log_router
@@ -74,6 +75,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         tasks = [
             asyncio.create_task(_refresh_control_points(app)),
             asyncio.create_task(_chain_access_log(app, settings.audit_chain_seconds)),
+            asyncio.create_task(_refresh_statistics(app)),
         ]
         try:
             yield
@@ -133,6 +135,21 @@ async def _chain_access_log(app: FastAPI, every_seconds: float) -> None:
             await chain_pending(app.state.sessionmaker)
         except Exception:  # retried on the next tick; verify and the head show any gap
             log.exception("chaining the access log failed")
+
+
+STATISTICS_EVERY_SECONDS = 3.0
+
+
+async def _refresh_statistics(app: FastAPI) -> None:
+    """ANALYZE the write path's tables once they changed a lot (migration 0007), so a fresh
+    database gets its statistics in seconds rather than at autovacuum's first pass."""
+    while True:
+        await asyncio.sleep(STATISTICS_EVERY_SECONDS)
+        try:
+            async with app.state.sessionmaker() as session, session.begin():
+                await session.execute(text("SELECT refresh_statistics_if_stale()"))
+        except Exception:  # retried on the next tick; autovacuum still analyzes meanwhile
+            log.warning("refreshing the registry's statistics failed", exc_info=True)
 
 
 def main_app() -> FastAPI:

@@ -11,7 +11,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
+from services.registry.movements.answer import MOVEMENT_ANSWER, MOVEMENT_JOINS
+from shared.db import driver_connection, positional
 from shared.request_id import current_request_id
 
 # The person is the canonical one of whoever holds the identifier; its movements are
@@ -54,7 +55,7 @@ PERSON_CTES = """
 
 # Composed from constants only: no user input reaches the SQL text. The page is chosen
 # first (keyset, in index order); only its rows are then turned into answers.
-_HISTORY_PAGE = text(
+_HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
     f"""
     WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
     page AS (
@@ -75,7 +76,8 @@ _HISTORY_PAGE = text(
         RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
-           (SELECT coalesce(json_agg({MOVEMENT_ROW} ORDER BY m.occurred_at, m.movement_id), '[]')
+           (SELECT coalesce(json_agg({MOVEMENT_ANSWER} ORDER BY m.occurred_at, m.movement_id),
+                            '[]')::text
             FROM page JOIN movements m ON m.movement_id = page.movement_id {MOVEMENT_JOINS}
            ) AS movements,
            (SELECT id FROM logged) AS access_log_id
@@ -88,7 +90,7 @@ _PERSON_BY_ID = text(f"WITH {_TARGET_BY_ID}, {PERSON_CTES} SELECT row_to_json(pe
 @dataclass(frozen=True, slots=True)
 class PageRows:
     person: dict[str, Any] | None
-    movements: list[dict[str, Any]]
+    movements: str  # a JSON array of MOVEMENT_ANSWER objects, for movement_answers()
 
 
 def _json(value: Any) -> Any:
@@ -110,19 +112,21 @@ async def history_page(
     reference: str,
     on_behalf_of: str | None = None,
 ) -> PageRows:
-    row = (
-        await session.execute(
-            _HISTORY_PAGE,
-            {
-                "identifier": identifier, "from_ts": from_ts, "to_ts": to_ts,
-                "after_ts": after_ts, "after_id": str(after_id), "fetch": limit + 1,
-                "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
-                "purpose": purpose, "reference": reference, "request_id": current_request_id(),
-                "on_behalf_of": on_behalf_of,
-            },
-        )
-    ).one()  # fmt: skip
-    return PageRows(person=_json(row.person), movements=_json(row.movements))
+    parameters = {
+        "identifier": identifier, "from_ts": from_ts, "to_ts": to_ts,
+        "after_ts": after_ts, "after_id": after_id, "fetch": limit + 1,
+        "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
+        "purpose": purpose, "reference": reference, "request_id": current_request_id(),
+        "on_behalf_of": on_behalf_of,
+    }  # fmt: skip
+    # The request's one statement, on the asyncpg connection: the access-log row and the
+    # page commit together in PostgreSQL's implicit transaction.
+    connection = await driver_connection(session)
+    row = await connection.fetchrow(
+        _HISTORY_PAGE, *(parameters[name] for name in _HISTORY_PAGE_PARAMETERS)
+    )
+    assert row is not None  # an aggregate over the CTEs: always one row
+    return PageRows(person=_json(row["person"]), movements=row["movements"])
 
 
 async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services.registry.deps import HistoryReader
 from services.registry.history import service
@@ -8,6 +8,7 @@ from services.registry.history.schemas import HistoryPage, HistorySearch, Person
 from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
+from shared.web import json_answer
 
 router = APIRouter(tags=["history"], route_class=GuardedRoute)
 
@@ -21,7 +22,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 @router.post("/v1/history/search", response_model=HistoryPage, responses=_PROBLEMS)
 async def search_history(
     query: HistorySearch, session: SessionDep, caller: HistoryReader
-) -> HistoryPage:
+) -> Response:
     """A person's movements, oldest first (scope `history:read`).
 
     Identify the person by `{"national_id"}` or by `{"document_type",
@@ -39,7 +40,7 @@ async def search_history(
     Every call is written to the access log with `purpose` and `reference`. This is a
     POST so identity numbers stay out of URLs and proxy logs.
     """
-    return await service.search(session, query, client_id=caller.client_id)
+    return json_answer(await service.search(session, query, client_id=caller.client_id))
 
 
 @router.get(

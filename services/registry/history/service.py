@@ -12,7 +12,7 @@ from services.registry.audit import log_access
 from services.registry.calendar import ECUADOR
 from services.registry.history import repository
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
-from services.registry.movements.answer import movement_answer
+from services.registry.movements.answer import movement_answers
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 
@@ -55,7 +55,7 @@ async def search(session: AsyncSession, query: HistorySearch, *, client_id: UUID
         on_behalf_of=query.on_behalf_of,
     )
     metrics.HISTORY_SEARCHES.labels(query.purpose).inc()
-    movements = [movement_answer(row, at="read") for row in rows.movements]
+    movements = movement_answers(rows.movements)
     next_cursor = None
     if len(movements) > query.limit:
         movements = movements[: query.limit]

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import Field, TypeAdapter
+
 from services.registry.movements import schemas
 
 # Needs `m` (movements) and the joins of MOVEMENT_JOINS: `pc` (the movement's person
@@ -33,6 +35,33 @@ MOVEMENT_ROW = """
         'recorded_at', m.recorded_at,
         'annulment_reason', a.reason, 'annulment_reference', a.reference,
         'annulled_by', coalesce(c.name, a.annulled_by::text), 'annulled_at', a.annulled_at,
+        'previous_direction', prev.direction
+    )
+"""
+
+# The same movement already in the answer's shape (MovementOut), plus `previous_direction`:
+# for long pages, which pydantic then parses and validates in one pass from the JSON text
+# (movement_answers). Same joins as MOVEMENT_ROW; anomalies are still applied in Python.
+MOVEMENT_ANSWER = """
+    json_build_object(
+        'movement_id', m.movement_id, 'person_id', pc.canonical_id,
+        'direction', m.direction, 'occurred_at', m.occurred_at,
+        'control_point', m.control_point,
+        'traveller', json_build_object(
+            'document_type', m.document_type, 'document_number', m.document_number,
+            'issuing_country', m.issuing_country, 'nationality', m.nationality,
+            'national_id', m.national_id, 'surnames', m.surnames,
+            'given_names', m.given_names, 'birth_date', m.birth_date, 'sex', m.sex),
+        'transport', CASE WHEN coalesce(m.transport_mode, '') <> '' THEN json_build_object(
+            'mode', m.transport_mode, 'carrier', m.transport_carrier,
+            'number', m.transport_number) END,
+        'origin_country', m.origin_country, 'destination_country', m.destination_country,
+        'observations', m.observations, 'minor', m.minor, 'anomalies', m.anomalies,
+        'recorded_at', m.recorded_at,
+        'annulment', CASE WHEN a.annulled_at IS NOT NULL THEN json_build_object(
+            'reason', a.reason, 'reference', a.reference,
+            'annulled_by', coalesce(c.name, a.annulled_by::text),
+            'annulled_at', a.annulled_at) END,
         'previous_direction', prev.direction
     )
 """
@@ -115,6 +144,31 @@ def movement_answer(row: Mapping[str, Any], *, at: AnomaliesAt = "read") -> sche
             "annulment": annulment,
         }
     )
+
+
+class _MovementRead(schemas.MovementOut):
+    previous_direction: str | None = Field(default=None, exclude=True)
+
+
+_ANSWERS = TypeAdapter(list[_MovementRead])
+
+
+def movement_answers(page: str | bytes) -> list[schemas.MovementOut]:
+    """The answers of a JSON array of MOVEMENT_ANSWER objects, anomalies as read: parsed
+    and validated by pydantic's core in one pass, far cheaper per movement than a dict
+    each through ``movement_answer``, which it matches field for field."""
+    answers = _ANSWERS.validate_json(page)
+    for answer in answers:
+        answer.anomalies = anomalies_of(
+            {
+                "anomalies": answer.anomalies,
+                "direction": answer.direction,
+                "previous_direction": answer.previous_direction,
+                "annulled_at": answer.annulment.annulled_at if answer.annulment else None,
+            },
+            at="read",
+        )
+    return list(answers)
 
 
 def row_from_input(

@@ -17,26 +17,21 @@ from services.registry.models import Annulment
 from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
 from services.registry.movements.minors import minor_flags
 from services.registry.movements.schemas import MovementIn
+from shared.db import driver_connection
 from shared.identity import document_key, national_key
 
 # Arrays of parameters, one element per movement, unnested in order; each row calls
-# record_movement() with the locks it needs. One round trip for the whole batch.
+# record_movement() with the locks it needs. One round trip for the whole batch, sent on
+# the asyncpg connection itself (positional parameters in _COLUMN_NAMES order, then
+# recorded_by and request_id): for one movement it is the request's only statement.
 # Per-row lists (flags, lock keys) travel as one text each, split here.
-_RECORD_MANY = text(
-    """
+_RECORD_MANY = """
     SELECT t.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
     FROM unnest(
-        CAST(:movement_id AS uuid[]), CAST(:direction AS text[]),
-        CAST(:occurred_at AS timestamptz[]), CAST(:control_point AS text[]),
-        CAST(:document_type AS text[]), CAST(:document_number AS text[]),
-        CAST(:issuing_country AS text[]), CAST(:nationality AS text[]),
-        CAST(:national_id AS text[]), CAST(:surnames AS text[]), CAST(:given_names AS text[]),
-        CAST(:birth_date AS date[]), CAST(:sex AS text[]), CAST(:transport_mode AS text[]),
-        CAST(:transport_carrier AS text[]), CAST(:transport_number AS text[]),
-        CAST(:origin_country AS text[]), CAST(:destination_country AS text[]),
-        CAST(:observations AS text[]), CAST(:minor AS jsonb[]), CAST(:flags AS text[]),
-        CAST(:national_key AS text[]), CAST(:document_key AS text[]),
-        CAST(:lock_keys AS text[]), CAST(:content_sha256 AS text[])
+        $1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+        $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::date[], $13::text[],
+        $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
+        $20::jsonb[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]
     ) WITH ORDINALITY AS t(
         movement_id, direction, occurred_at, control_point, document_type, document_number,
         issuing_country, nationality, national_id, surnames, given_names, birth_date, sex,
@@ -50,12 +45,10 @@ _RECORD_MANY = text(
         t.given_names, t.birth_date, t.sex, t.transport_mode, t.transport_carrier,
         t.transport_number, t.origin_country, t.destination_country, t.observations,
         t.minor, string_to_array(t.flags, ' '), t.national_key, t.document_key,
-        string_to_array(t.lock_keys, ' '), t.content_sha256,
-        CAST(:recorded_by AS uuid), CAST(:request_id AS text)
+        string_to_array(t.lock_keys, ' '), t.content_sha256, $26::uuid, $27::text
     ) AS r
     ORDER BY t.ord
-    """
-)
+"""
 
 # Take every lock a batch needs before recording any of it, through the same
 # lock_in_order() that record_movement() uses for one movement: two batches (or a batch
@@ -147,15 +140,18 @@ class MovementRepository:
     ) -> list[Recorded]:
         if not movements:
             return []
-        params = {**_columns(movements), "recorded_by": recorded_by, "request_id": request_id}
-        rows = (await self.session.execute(_RECORD_MANY, params)).all()
+        columns = _columns(movements)
+        connection = await driver_connection(self.session)
+        rows = await connection.fetch(
+            _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
+        )
         return [
             Recorded(
-                created=r.created,
-                person_id=r.person_id,
-                recorded_at=r.recorded_at,
-                anomalies=list(r.anomalies),
-                content_sha256=r.content_sha256,
+                created=r["created"],
+                person_id=r["person_id"],
+                recorded_at=r["recorded_at"],
+                anomalies=list(r["anomalies"]),
+                content_sha256=r["content_sha256"],
             )
             for r in rows
         ]

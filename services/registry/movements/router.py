@@ -9,6 +9,7 @@ from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
 from shared.request_id import current_request_id
+from shared.web import json_answer
 
 router = APIRouter(prefix="/v1/movements", tags=["movements"], route_class=GuardedRoute)
 
@@ -31,8 +32,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     },
 )
 async def record_movement(
-    movement: schemas.MovementIn, session: SessionDep, caller: MovementWriter, response: Response
-) -> schemas.MovementOut:
+    movement: schemas.MovementIn, session: SessionDep, caller: MovementWriter
+) -> Response:
     """Record one entry or exit (scope `movements:write`).
 
     `movement_id` is the idempotency key: send the same movement again (a retry, an
@@ -45,11 +46,12 @@ async def record_movement(
     result = await service.record(
         session, movement, recorded_by=caller.client_id, request_id=current_request_id()
     )
-    response.headers["Location"] = f"/v1/movements/{movement.movement_id}"
-    if result.outcome == "duplicate":
-        response.status_code = status.HTTP_200_OK
     assert result.movement is not None
-    return result.movement
+    return json_answer(
+        result.movement,
+        status.HTTP_200_OK if result.outcome == "duplicate" else status.HTTP_201_CREATED,
+        {"Location": f"/v1/movements/{movement.movement_id}"},
+    )
 
 
 @router.post(
@@ -62,7 +64,7 @@ async def record_movement(
 )
 async def record_batch(
     batch: schemas.BatchIn, session: SessionDep, caller: MovementWriter
-) -> schemas.BatchOut:
+) -> Response:
     """Upload up to 1000 movements at once (scope `movements:write`), e.g. after a land
     post worked offline.
 
@@ -71,8 +73,10 @@ async def record_batch(
     to item `i` (`created`, `duplicate`, `conflict`, `rejected` with `errors`). Re-sending
     the same batch is safe: stored items come back as `duplicate`.
     """
-    return await service.record_batch(
-        session, batch.movements, recorded_by=caller.client_id, request_id=current_request_id()
+    return json_answer(
+        await service.record_batch(
+            session, batch.movements, recorded_by=caller.client_id, request_id=current_request_id()
+        )
     )
 
 
