@@ -77,6 +77,14 @@ def _keys(request: Request) -> KeyMaterial:
     return keys
 
 
+def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessions
+
+
 IssuerDep = Annotated[CertificateIssuer, Depends(_issuer)]
 KeysDep = Annotated[KeyMaterial, Depends(_keys)]
+# For an endpoint that runs several short transactions of its own instead of SessionDep's
+# one per request (POST /v1/certificate-requests: no connection held while it waits).
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 Today = Annotated[date, Depends(today_in_ecuador)]

@@ -85,6 +85,10 @@ class IssuerSettings(ServiceSettings):
     require_signed_oficio: bool = False
     oficio_max_age_days: int = Field(default=365, ge=1, le=3650)
     pending_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # How long an issuance in flight keeps its request from the pending worker: longer
+    # than the registry calls, the TSA round trip and the rendering together. A request
+    # whose issuer died is finished by the worker once this has passed.
+    pending_lease_seconds: float = Field(default=60.0, ge=0, le=3600)
     certificate_number_prefix: str = Field(default="CMM", pattern=r"^[A-Z]{2,10}$")
     # Callbacks (Standard Webhooks) when a PENDING request is settled.
     callback_poll_seconds: float = Field(default=2.0, gt=0, le=3600)

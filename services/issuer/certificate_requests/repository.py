@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,64 +84,98 @@ class CertificateRequestRepository:
     async def mark_rejected(
         self, request_id: UUID, errors: list[dict[str, Any]]
     ) -> CertificateRequest:
-        """A PENDING request refused once the registry answered (SUBJECT_NAME_MISMATCH).
-
-        A statement, then a refresh: the caller may come from a rolled-back savepoint,
-        after which the loaded object is expired and cannot lazy-load in async code."""
-        await self.session.execute(
-            update(CertificateRequest)
-            .where(CertificateRequest.id == request_id)
-            .values(
-                status="REJECTED",
-                errors=errors,
-                attempts=CertificateRequest.attempts + 1,
-                last_error=None,
-                updated_at=now(),
-            )
-            .execution_options(synchronize_session=False)
+        """A PENDING request refused once the registry answered (SUBJECT_NAME_MISMATCH)."""
+        return await self._settle(
+            request_id,
+            status="REJECTED",
+            errors=errors,
+            attempts=CertificateRequest.attempts + 1,
+            last_error=None,
         )
-        rejected = await self.session.get(CertificateRequest, request_id, populate_existing=True)
-        assert rejected is not None
-        return rejected
 
-    async def claim_pending(self, *, skip: Collection[UUID] = ()) -> CertificateRequest | None:
-        """Lock the least recently tried PENDING request no other worker holds.
+    async def lock(self, request_id: UUID) -> CertificateRequest:
+        """The request, its row locked until the transaction ends (kept short: the
+        number reservation and the final store serialise on it, nothing slow)."""
+        locked = await self.session.scalar(
+            select(CertificateRequest).where(CertificateRequest.id == request_id).with_for_update(),
+            execution_options={"populate_existing": True},
+        )
+        assert locked is not None
+        return locked
 
-        SKIP LOCKED lets several workers (replicas) share the queue without waiting on each
-        other; a request being issued by one is invisible to the rest until it commits, and
-        after that it is no longer PENDING.
+    async def claim_pending(
+        self, *, lease_seconds: float, skip: Collection[UUID] = ()
+    ) -> CertificateRequest | None:
+        """Lease the least recently tried PENDING request nobody is issuing.
+
+        The row lock (``FOR UPDATE SKIP LOCKED``) lasts only for this short transaction;
+        the lease it writes (``claimed_until``) is what keeps other workers, and the
+        worker from a POST still issuing, away while the certificate is rendered and
+        signed. An expired lease means its holder died: the request is claimed again and
+        finished with the number it reserved.
         """
         statement = (
             select(CertificateRequest)
-            .where(CertificateRequest.status == "PENDING")
+            .where(
+                CertificateRequest.status == "PENDING",
+                or_(
+                    CertificateRequest.claimed_until.is_(None),
+                    CertificateRequest.claimed_until < func.now(),
+                ),
+            )
             .order_by(CertificateRequest.updated_at)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
         if skip:
             statement = statement.where(CertificateRequest.id.not_in(list(skip)))
-        return await self.session.scalar(statement)
-
-    async def mark_issued(self, certificate_request: CertificateRequest) -> None:
-        certificate_request.status = "ISSUED"
-        certificate_request.attempts += 1
-        certificate_request.last_error = None
-        certificate_request.updated_at = now()
+        claimed = await self.session.scalar(statement)
+        if claimed is None:
+            return None
+        claimed.claimed_until = await self.session.scalar(select(lease_end(lease_seconds)))
         await self.session.flush()
+        return claimed
+
+    async def mark_issued(self, request_id: UUID) -> CertificateRequest:
+        return await self._settle(
+            request_id, status="ISSUED", attempts=CertificateRequest.attempts + 1, last_error=None
+        )
 
     async def record_failure(self, request_id: UUID, error: str) -> None:
-        # A statement, not attribute changes: after a rolled-back savepoint the loaded
-        # object may be expired, and an async session cannot lazy-load it.
+        """Counts the attempt and gives the lease back: the worker may try again at once.
+        A statement, not attribute changes: the loaded object may come from another
+        session."""
         await self.session.execute(
             update(CertificateRequest)
-            .where(CertificateRequest.id == request_id)
+            .where(CertificateRequest.id == request_id, CertificateRequest.status == "PENDING")
             .values(
                 attempts=CertificateRequest.attempts + 1,
                 last_error=error[:2000],
+                claimed_until=None,
                 updated_at=func.now(),
             )
             .execution_options(synchronize_session=False)
         )
+
+    async def release(self, request_id: UUID) -> None:
+        """Give the lease back without counting an attempt (an issuance interrupted)."""
+        await self.session.execute(
+            update(CertificateRequest)
+            .where(CertificateRequest.id == request_id, CertificateRequest.status == "PENDING")
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _settle(self, request_id: UUID, **values: Any) -> CertificateRequest:
+        await self.session.execute(
+            update(CertificateRequest)
+            .where(CertificateRequest.id == request_id)
+            .values(**values, claimed_until=None, updated_at=now())
+            .execution_options(synchronize_session=False)
+        )
+        settled = await self.session.get(CertificateRequest, request_id, populate_existing=True)
+        assert settled is not None
+        return settled
 
     async def pending_count(self) -> int:
         count = await self.session.scalar(
@@ -150,6 +184,11 @@ class CertificateRequestRepository:
             .where(CertificateRequest.status == "PENDING")
         )
         return int(count or 0)
+
+
+def lease_end(seconds: float) -> ColumnElement[datetime]:
+    """The database's clock plus the lease: every replica compares against one clock."""
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, literal(seconds))
 
 
 def _with_outcome() -> Select[CertificateRequest, Certificate, Notification]:

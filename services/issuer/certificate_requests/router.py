@@ -15,7 +15,7 @@ from services.issuer.certificate_requests.schemas import (
 )
 from services.issuer.certificate_requests.views import certificate_out, request_out
 from services.issuer.certificates.service import CertificateIssuer
-from services.issuer.deps import AuthorityCaller, CallingAuthority, IssuerDep, Today
+from services.issuer.deps import AuthorityCaller, IssuerDep, SessionsDep, Today
 from services.issuer.models import CertificateRequest
 from services.issuer.oficios.schemas import CertificateRequestIn
 from shared.auth import GuardedRoute
@@ -58,8 +58,8 @@ class OficioRejected(InvalidInput):
 async def request_certificate(
     body: CertificateRequestIn,
     request: Request,
-    session: SessionDep,
-    authority: CallingAuthority,
+    sessions: SessionsDep,
+    caller: AuthorityCaller,
     issuer: IssuerDep,
     today: Today,
 ) -> JSONResponse:
@@ -83,10 +83,14 @@ async def request_certificate(
     Malformed JSON, missing or unknown fields are plain 422s with pydantic codes and
     are not kept.
     """
+    # No request-wide session (SessionDep) here: it would hold a pooled connection, and
+    # the transaction, while the oficio's signature is checked, the registry asked and
+    # the PDF rendered and signed. submit() runs short transactions of its own instead.
+    assert caller.authority_id is not None  # only authorities' tokens carry the scope
     submission = await service.submit(
-        session,
+        sessions,
         body,
-        authority=authority,
+        authority_id=caller.authority_id,
         issuer=issuer,
         today=today,
         request_id=current_request_id(),

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer import metrics
 from services.issuer.certificate_requests.repository import (
     CertificateRequestRepository,
     RequestRow,
+    lease_end,
 )
+from services.issuer.certificates.issuance import RequestRejected, Sessions, release
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.clock import now
 from services.issuer.models import Authority, Certificate, CertificateRequest, Notification
-from services.issuer.oficios.names import SubjectNameMismatch, name_errors
+from services.issuer.oficios.names import name_errors
 from services.issuer.oficios.schemas import CertificateRequestIn
 from services.issuer.oficios.signature import check_oficio_signature, decode_oficio_pdf
 from services.issuer.oficios.signed_pdf import OficioPdfCheck
@@ -63,24 +67,37 @@ class Submission:
 
 
 async def submit(
-    session: AsyncSession,
+    sessions: Sessions,
     body: CertificateRequestIn,
     *,
-    authority: Authority,
+    authority_id: UUID,
     issuer: CertificateIssuer,
     today: date,
     request_id: str | None,
 ) -> Submission:
-    requests = CertificateRequestRepository(session)
+    """Receive an oficio and issue it now if possible.
+
+    Not one transaction but several short ones (read, insert the request, then those of
+    the issuance itself), with no connection held in between: while the oficio's
+    signature is checked, the registry asked, the PDF rendered and signed, the request
+    holds nothing another request or the pending worker needs (STYLE.md habit 19). The
+    request is committed PENDING first, with a lease, so whatever happens afterwards
+    (the registry down, a crash mid-issuance) the pending worker finishes it.
+    """
     oficio_pdf = None
     if body.oficio.pdf_base64 is not None:
         oficio_pdf = decode_oficio_pdf(body.oficio.pdf_base64)
     content_sha256 = body.content_sha256(oficio_pdf.sha256 if oficio_pdf else None)
 
-    # A re-send is answered from what is stored, before any (costly) checking.
-    existing = await requests.by_oficio(authority.id, body.oficio.number)
+    async with sessions() as session:
+        authority = await session.get(Authority, authority_id)
+        assert authority is not None  # only authorities' tokens carry certificates:request
+        # A re-send is answered from what is stored, before any (costly) checking.
+        existing = await CertificateRequestRepository(session).by_oficio(
+            authority.id, body.oficio.number
+        )
     if existing is not None:
-        return await _resend(session, existing, content_sha256)
+        return await _resend(sessions, issuer, existing, content_sha256)
 
     check: OficioPdfCheck | None = None
     if oficio_pdf is not None:
@@ -100,43 +117,69 @@ async def submit(
         # Stored as the registry knows it (upper case, no spaces), ready for the search.
         identity = IdentityQuery.model_validate(body.subject.identity())
         subject.update(identity.model_dump(exclude_none=True))
-    created = await requests.insert_if_absent(
-        authority_id=authority.id,
-        oficio_number=body.oficio.number,
-        oficio=body.oficio_record(),
-        oficio_pdf_sha256=oficio_pdf.sha256 if oficio_pdf else None,
-        oficio_signature=check.details if check else None,
-        subject=subject,
-        period_from=body.period.from_ if body.period else None,
-        period_to=(body.period.to if body.period else None) or today,
-        include_stay_summary=body.include_stay_summary,
-        status="REJECTED" if errors else "PENDING",
-        errors=[e.as_dict() for e in errors],
-        content_sha256=content_sha256,
-        request_id=request_id,
+    values = {
+        "authority_id": authority.id,
+        "oficio_number": body.oficio.number,
+        "oficio": body.oficio_record(),
+        "oficio_pdf_sha256": oficio_pdf.sha256 if oficio_pdf else None,
+        "oficio_signature": check.details if check else None,
+        "subject": subject,
+        "period_from": body.period.from_ if body.period else None,
+        "period_to": (body.period.to if body.period else None) or today,
+        "include_stay_summary": body.include_stay_summary,
+        "status": "REJECTED" if errors else "PENDING",
+        "errors": [e.as_dict() for e in errors],
+        "content_sha256": content_sha256,
+        "request_id": request_id,
         # The application's clock, not the transaction's: requests sent in one
         # transaction (a batch, a test) still list newest first.
-        created_at=now(),
-    )
-    if created is None:  # a concurrent twin got there first; it committed before we could
-        existing = await requests.by_oficio(authority.id, body.oficio.number)
+        "created_at": now(),
+        # Being issued right now, by this request: the pending worker keeps away.
+        "claimed_until": None if errors else lease_end(issuer.settings.pending_lease_seconds),
+    }
+    created: CertificateRequest | None = None
+    try:
+        async with sessions.begin() as session:
+            requests = CertificateRequestRepository(session)
+            created = await requests.insert_if_absent(**values)
+            if created is None:  # a concurrent twin got there first
+                existing = await requests.by_oficio(authority.id, body.oficio.number)
+            elif not errors:
+                # Before the commit makes it visible: a re-send seeing it PENDING waits.
+                issuer.in_flight[created.id] = asyncio.Event()
+    except BaseException:
+        if created is not None:
+            issuer.in_flight.pop(created.id, None)
+        raise
+    if created is None:
         assert existing is not None
-        return await _resend(session, existing, content_sha256)
-
+        return await _resend(sessions, issuer, existing, content_sha256)
     if errors:
         _count_rejection(errors)
         return Submission("REJECTED", created)
+    return await _issue_now(sessions, issuer, created, authority.name)
+
+
+async def _issue_now(
+    sessions: Sessions, issuer: CertificateIssuer, created: CertificateRequest, authority: str
+) -> Submission:
     try:
-        certificate = await issuer.issue(session, created, authority_name=authority.name)
+        certificate = await issuer.issue(sessions, created, authority_name=authority)
     except RegistryUnavailable as exc:
         log.warning("registry unavailable; request kept PENDING", extra={"error": str(exc)})
-        await requests.record_failure(created.id, str(exc))
+        await release(sessions, created.id, failure=str(exc))
         metrics.REQUESTS_PENDING.inc()
         return Submission("PENDING", created)
-    except SubjectNameMismatch as mismatch:
-        rejected = await requests.mark_rejected(created.id, [e.as_dict() for e in mismatch.errors])
-        _count_rejection(mismatch.errors)
-        return Submission("REJECTED", rejected)
+    except RequestRejected as rejected:
+        _count_rejection(rejected.errors)
+        return Submission("REJECTED", rejected.certificate_request)
+    except BaseException:
+        # A bug or a cancelled request: the pending worker may take it over right away
+        # (a crash instead leaves the lease to expire). Shielded: it must run even when
+        # this task is being cancelled.
+        with anyio.CancelScope(shield=True):
+            await release(sessions, created.id, failure=None)
+        raise
     metrics.CERTIFICATES_ISSUED.labels("online").inc()
     return Submission("ISSUED", created, certificate)
 
@@ -172,14 +215,23 @@ def _count_rejection(errors: list[FieldError]) -> None:
 
 
 async def _resend(
-    session: AsyncSession, existing: CertificateRequest, content_sha256: str
+    sessions: Sessions,
+    issuer: CertificateIssuer,
+    existing: CertificateRequest,
+    content_sha256: str,
 ) -> Submission:
     if existing.content_sha256 != content_sha256:
         raise OficioNumberConflict(
             f"Oficio {existing.oficio_number} was already sent with different content "
             f"(request {existing.id}); a new request needs a new oficio."
         )
-    found = await CertificateRequestRepository(session).owned(existing.id, existing.authority_id)
+    if existing.status == "PENDING":
+        # Being issued in this process: answer with its outcome, not a transient PENDING.
+        await issuer.wait_settled(existing.id)
+    async with sessions() as session:
+        found = await CertificateRequestRepository(session).owned(
+            existing.id, existing.authority_id
+        )
     assert found is not None
     return Submission("EXISTING", *found)
 

@@ -10,7 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from services.issuer.models import Authority, Certificate, CertificateCounter, CertificateRequest
+from services.issuer.models import (
+    Authority,
+    Certificate,
+    CertificateCounter,
+    CertificateRequest,
+    CertificateReservation,
+)
 
 # The PDF can weigh megabytes and only its download needs it.
 _WITHOUT_PDF = defer(Certificate.pdf, raiseload=True)
@@ -23,7 +29,8 @@ class CertificateRepository:
     async def next_sequence(self, year: int) -> int:
         """The year's next number. The upsert locks the counter row until the transaction
         ends, so concurrent issuers queue here, and a rollback hands the number back: no
-        gaps, no duplicates."""
+        gaps, no duplicates. Keep that transaction short: it only records the number's
+        reservation (certificates.issuance.reserve)."""
         statement = (
             insert(CertificateCounter)
             .values(year=year, last_sequence=1)
@@ -37,10 +44,23 @@ class CertificateRepository:
         assert sequence is not None  # an upsert always returns its row
         return sequence
 
+    async def reservation(self, request_id: UUID) -> CertificateReservation | None:
+        return await self.session.get(CertificateReservation, request_id)
+
+    async def reserve(self, reservation: CertificateReservation) -> CertificateReservation:
+        self.session.add(reservation)
+        await self.session.flush()
+        return reservation
+
     async def add(self, certificate: Certificate) -> Certificate:
         self.session.add(certificate)
         await self.session.flush()
         return certificate
+
+    async def by_request(self, request_id: UUID) -> Certificate | None:
+        return await self.session.scalar(
+            select(Certificate).where(Certificate.request_id == request_id).options(_WITHOUT_PDF)
+        )
 
     async def owned_pdf(self, certificate_id: UUID, authority_id: UUID) -> tuple[str, bytes] | None:
         row = (

@@ -1,13 +1,17 @@
-"""Issuing a certificate: registry history → content → PDF → signature → stored.
+"""Issuing a certificate: registry history → number → PDF → signature → stored.
 
-Order matters for throughput: the registry is asked *before* a number is taken,
-because taking a number locks the year's counter until the transaction commits.
-Only the rendering and signing (~tens of ms, off the event loop) happen under that
-lock; the network never does.
+Nothing scarce is held while waiting for something else (STYLE.md habit 19): the
+registry is asked with no connection checked out; the number is taken in a short
+transaction of its own (the year's counter is locked only for that); the PDF is
+rendered, sealed, signed and timestamped with nothing held; a second short transaction
+stores it (certificates/issuance.py). Issuances therefore overlap instead of queueing
+behind one PDF at a time, and a crash between the two transactions is finished by the
+pending worker with the reserved number.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -21,17 +25,21 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer import metrics
-from services.issuer.certificate_requests.repository import CertificateRequestRepository
 from services.issuer.certificates import content as content_
-from services.issuer.certificates.codes import certificate_number, new_verification_code
+from services.issuer.certificates.issuance import OnSettled, Sessions, reserve, store
 from services.issuer.certificates.rendering import render_certificate
 from services.issuer.certificates.repository import CertificateRepository
 from services.issuer.certificates.stay_summary import stay_summary_json, stay_summary_lines
-from services.issuer.clock import ECUADOR, now
 from services.issuer.key_material import KeyMaterial
 from services.issuer.models import Certificate, CertificateRequest
-from services.issuer.oficios.names import SubjectNameMismatch, name_errors
-from services.issuer.registry_client import RegistryClient, RegistryUnavailable
+from services.issuer.oficios.names import name_errors
+from services.issuer.registry_client import (
+    History,
+    Movement,
+    RegistryClient,
+    RegistryUnavailable,
+    StaySummary,
+)
 from services.issuer.seal.issuing import seal_for
 from services.issuer.settings import IssuerSettings
 from services.issuer.signing import (
@@ -39,7 +47,7 @@ from services.issuer.signing import (
     long_term_validation,
     sign_certificate_pdf,
 )
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, FieldError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,18 @@ class AlreadyRevoked(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    """What the registry answered for one certificate."""
+
+    history: History
+    movements: list[Movement]
+    control_points: dict[str, str]
+    stay_summary: StaySummary | None
+    mismatch: list[FieldError]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class StageTimings:
     registry: float
     render: float
@@ -80,6 +100,9 @@ class CertificateIssuer:
         self.keys = keys
         self.settings = settings
         self.last_timings: StageTimings | None = None
+        # Issuances running in this process, by request id: a re-send of the oficio waits
+        # for its outcome instead of answering PENDING while the PDF is being signed.
+        self.in_flight: dict[UUID, asyncio.Event] = {}
         # PAdES B-LTA when a timestamp authority is configured; B-B otherwise.
         self.long_term: LongTermValidation | None = None
         if settings.tsa_url:
@@ -98,15 +121,136 @@ class CertificateIssuer:
         return self.settings.public_url(f"/v1/verify/{verification_code}")
 
     async def issue(
-        self, session: AsyncSession, certificate_request: CertificateRequest, *, authority_name: str
+        self,
+        sessions: Sessions,
+        certificate_request: CertificateRequest,
+        *,
+        authority_name: str,
+        on_settled: OnSettled | None = None,
     ) -> Certificate:
         """Issue and store the certificate of a PENDING request (which becomes ISSUED).
 
-        Raises RegistryUnavailable before anything is written when the registry cannot
-        answer; the caller keeps the request PENDING. Raises SubjectNameMismatch, also
-        before anything is written, when the registry's person does not bear the oficio's
-        name; the caller rejects the request.
+        No connection, row or lock is held while waiting for the registry, the TSA or
+        the CPU: the registry is asked first, the number taken in a short transaction,
+        the PDF rendered and signed, then stored in another short one (issuance.py).
+
+        Raises RegistryUnavailable (TimestampUnavailable too) when the registry or the
+        timestamp authority cannot answer: the request stays PENDING, keeping any number
+        it reserved, for the pending worker. Raises RequestRejected, with the request
+        rejected, when the registry's person does not bear the oficio's name.
         """
+        self.in_flight.setdefault(certificate_request.id, asyncio.Event())
+        try:
+            return await self._issue(
+                sessions, certificate_request, authority_name=authority_name, on_settled=on_settled
+            )
+        finally:
+            self.in_flight.pop(certificate_request.id).set()
+
+    async def wait_settled(self, request_id: UUID) -> None:
+        """Until an issuance of this request in flight in this process ends (bounded by
+        the lease): a re-send of the oficio then answers with the certificate."""
+        event = self.in_flight.get(request_id)
+        if event is not None:
+            with anyio.move_on_after(self.settings.pending_lease_seconds):
+                await event.wait()
+
+    async def _issue(
+        self,
+        sessions: Sessions,
+        certificate_request: CertificateRequest,
+        *,
+        authority_name: str,
+        on_settled: OnSettled | None,
+    ) -> Certificate:
+        started = time.perf_counter()
+        fetched = await self._fetch(certificate_request, authority_name)
+        reserved = await reserve(
+            sessions,
+            certificate_request.id,
+            prefix=self.settings.certificate_number_prefix,
+            mismatch=fetched.mismatch,
+            on_settled=on_settled,
+        )
+        if isinstance(reserved, Certificate):  # finished meanwhile by someone else
+            return reserved
+        if fetched.mismatch:  # the number was taken before: it is used, whatever the name
+            fetched = await self._fetch(certificate_request, authority_name, despite=True)
+        reserved_at = time.perf_counter()
+        content = content_.certificate_content(
+            number=reserved.number,
+            issued_at=reserved.issued_at,
+            authority_name=authority_name,
+            oficio=certificate_request.oficio,
+            subject=certificate_request.subject,
+            period_from=certificate_request.period_from,
+            period_to=certificate_request.period_to,
+            history=fetched.history,
+            movements=fetched.movements,
+            control_points=fetched.control_points,
+            verification_code=reserved.verification_code,
+            verify_url=self.verify_url(reserved.verification_code),
+            stay_summary_lines=stay_summary_lines(fetched.stay_summary)
+            if fetched.stay_summary
+            else None,
+        )
+        # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
+        seal = seal_for(content, certificate_request.subject, self.keys.seal.current)
+        content = replace(content, seal=seal)
+        # CPU-bound: worker threads, so one big history never stalls other requests.
+        pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
+        rendered = time.perf_counter()
+        try:
+            signed = await anyio.to_thread.run_sync(
+                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term)
+            )
+        except (OSError, aiohttp.ClientError) as exc:  # TimestampRequestError is an OSError
+            if self.long_term is None:
+                raise
+            raise TimestampUnavailable(f"Timestamp authority failed: {exc}") from exc
+        done = time.perf_counter()
+
+        certificate = await store(
+            sessions,
+            Certificate(
+                request_id=certificate_request.id,
+                number=reserved.number,
+                year=reserved.year,
+                sequence=reserved.sequence,
+                verification_code=reserved.verification_code,
+                issued_at=reserved.issued_at,
+                subject_name=content.subject_full_name,
+                authority_name=content.authority_name,
+                movement_count=len(fetched.movements),
+                sha256=hashlib.sha256(signed).hexdigest(),
+                pdf=signed,
+                stay_summary=stay_summary_json(fetched.stay_summary)
+                if fetched.stay_summary
+                else None,
+            ),
+            on_settled=on_settled,
+        )
+        self._observe(
+            StageTimings(fetched.seconds, rendered - reserved_at, done - rendered),
+            reserving=reserved_at - started - fetched.seconds,
+        )
+        log.info(
+            "certificate issued",
+            extra={
+                "certificate_number": certificate.number,
+                "movement_count": len(fetched.movements),
+                "request_id": certificate_request.request_id,
+            },
+        )
+        return certificate
+
+    async def _fetch(
+        self, certificate_request: CertificateRequest, authority_name: str, *, despite: bool = False
+    ) -> Fetched:
+        """Everything the registry knows for this certificate (with no connection held).
+
+        On a name mismatch, only the history: the registry is not consulted further about
+        a person the oficio may not be about, unless ``despite`` a number was reserved."""
         started = time.perf_counter()
         subject = certificate_request.subject
         identity = {k: v for k, v in subject.items() if k != "full_name"}
@@ -121,10 +265,10 @@ class CertificateIssuer:
         mismatch = name_errors(
             subject.get("full_name"), history.person.surnames if history.person else None
         )
-        if mismatch:
-            raise SubjectNameMismatch(mismatch)
+        if despite:
+            mismatch = []
         stay_summary = None
-        if certificate_request.include_stay_summary:
+        if certificate_request.include_stay_summary and not mismatch:
             stay_summary = await self.registry.stays_summary(
                 identity,
                 on=certificate_request.period_to,
@@ -132,87 +276,25 @@ class CertificateIssuer:
                 request_id=certificate_request.request_id,
                 on_behalf_of=authority_name,
             )
-        movements = content_.certifiable(history)
-        control_points = await self.registry.control_point_names(
-            request_id=certificate_request.request_id,
-            needed={m.control_point for m in movements},
-        )
-        fetched = time.perf_counter()
-
-        issued_at = now()
-        year = issued_at.astimezone(ECUADOR).year
-        certificates = CertificateRepository(session)
-        # With a timestamp authority, signing needs the network: if it fails, the savepoint
-        # gives the number back (numbers have no gaps) and the request stays PENDING.
-        # The counter stays locked during that round trip: the TSA's latency bounds
-        # issuance throughput (see README, "Long-term validity").
-        savepoint = await session.begin_nested() if self.long_term else None
-        sequence = await certificates.next_sequence(year)
-        number = certificate_number(self.settings.certificate_number_prefix, year, sequence)
-        verification_code = new_verification_code()
-        content = content_.certificate_content(
-            number=number,
-            issued_at=issued_at,
-            authority_name=authority_name,
-            oficio=certificate_request.oficio,
-            subject=subject,
-            period_from=certificate_request.period_from,
-            period_to=certificate_request.period_to,
-            history=history,
-            movements=movements,
-            control_points=control_points,
-            verification_code=verification_code,
-            verify_url=self.verify_url(verification_code),
-            stay_summary_lines=stay_summary_lines(stay_summary) if stay_summary else None,
-        )
-        # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
-        content = replace(content, seal=seal_for(content, subject, self.keys.seal.current))
-        # CPU-bound: worker threads, so one big history never stalls other requests.
-        pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
-        rendered = time.perf_counter()
-        try:
-            signed = await anyio.to_thread.run_sync(
-                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term)
+        movements = content_.certifiable(history) if not mismatch else []
+        control_points: dict[str, str] = {}
+        if not mismatch:
+            control_points = await self.registry.control_point_names(
+                request_id=certificate_request.request_id,
+                needed={m.control_point for m in movements},
             )
-        except (OSError, aiohttp.ClientError) as exc:  # TimestampRequestError is an OSError
-            if savepoint is None:
-                raise
-            await savepoint.rollback()
-            raise TimestampUnavailable(f"Timestamp authority failed: {exc}") from exc
-        if savepoint is not None:
-            await savepoint.commit()
-        done = time.perf_counter()
-
-        certificate = await certificates.add(
-            Certificate(
-                request_id=certificate_request.id,
-                number=number,
-                year=year,
-                sequence=sequence,
-                verification_code=verification_code,
-                issued_at=issued_at,
-                subject_name=content.subject_full_name,
-                authority_name=content.authority_name,
-                movement_count=len(movements),
-                sha256=hashlib.sha256(signed).hexdigest(),
-                pdf=signed,
-                stay_summary=stay_summary_json(stay_summary) if stay_summary else None,
-            )
+        return Fetched(
+            history,
+            movements,
+            control_points,
+            stay_summary,
+            mismatch,
+            time.perf_counter() - started,
         )
-        await CertificateRequestRepository(session).mark_issued(certificate_request)
-        self._observe(StageTimings(fetched - started, rendered - fetched, done - rendered))
-        log.info(
-            "certificate issued",
-            extra={
-                "certificate_number": number,
-                "movement_count": len(movements),
-                "request_id": certificate_request.request_id,
-            },
-        )
-        return certificate
 
-    def _observe(self, timings: StageTimings) -> None:
+    def _observe(self, timings: StageTimings, *, reserving: float) -> None:
         self.last_timings = timings
+        metrics.ISSUANCE_STAGE_SECONDS.labels("reserve").observe(reserving)
         metrics.ISSUANCE_STAGE_SECONDS.labels("registry").observe(timings.registry)
         metrics.ISSUANCE_STAGE_SECONDS.labels("render").observe(timings.render)
         metrics.ISSUANCE_STAGE_SECONDS.labels("sign").observe(timings.sign)

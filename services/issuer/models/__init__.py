@@ -6,6 +6,7 @@ from services.issuer.models.base import Base
 from services.issuer.models.certificate import Certificate
 from services.issuer.models.certificate_counter import CertificateCounter
 from services.issuer.models.certificate_request import REQUEST_STATUSES, CertificateRequest
+from services.issuer.models.certificate_reservation import CertificateReservation
 from services.issuer.models.notification import NOTIFICATION_STATUSES, Notification
 from services.issuer.models.staff_token import StaffToken
 
@@ -19,6 +20,7 @@ __all__ = [
     "Certificate",
     "CertificateCounter",
     "CertificateRequest",
+    "CertificateReservation",
     "Notification",
     "StaffToken",
 ]

@@ -73,6 +73,10 @@ class CertificateRequest(Base):
     content_sha256: Mapped[str] = mapped_column(Text)
     # The X-Request-ID of the POST; forwarded to the registry, also by the background worker.
     request_id: Mapped[str | None] = mapped_column(Text)
+    # A lease: whoever is issuing this PENDING request (the POST that received it, or a
+    # pending worker) until then. The worker claims only requests without a live lease,
+    # so it never races an issuance in flight, yet finishes one whose process died.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

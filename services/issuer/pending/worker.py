@@ -1,15 +1,17 @@
-"""Issues the requests that arrived while the registry was down.
+"""Issues the requests that arrived while the registry was down, and finishes the
+ones whose issuer died after taking a number.
 
 State lives only in the database, so a restart loses nothing and several replicas
-can run a worker each. Each request is claimed (``FOR UPDATE SKIP LOCKED``) and
-issued in one transaction: the claim, the certificate insert and the status change
-commit together or not at all, and ``certificates.request_id`` is unique besides.
-One request per transaction, because issuing locks the year's certificate counter:
-holding it while asking the registry about the next request would stall every
-other issuance.
+can run a worker each. A request is claimed in a short transaction that writes a lease
+(``claimed_until``; ``FOR UPDATE SKIP LOCKED`` only while claiming), then issued like a
+POST does: no row or connection held while the registry, the TSA or the CPU work, so
+the issuance's own short transactions (taking the number, storing the certificate) can
+lock the request's row without deadlocking against the claim. A request that reserved a
+number before its issuer died is finished with that number; ``certificates.request_id``
+is unique besides.
 
 A request settled here (ISSUED, or REJECTED when the registry's person does not bear the
-oficio's name) gets its callback written to the outbox in the same transaction.
+oficio's name) gets its callback written to the outbox in the transaction that settles it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.issuer import metrics
 from services.issuer.certificate_requests.repository import CertificateRequestRepository
+from services.issuer.certificates.issuance import RequestRejected, release
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.clock import now
-from services.issuer.models import Authority
+from services.issuer.models import Authority, Certificate, CertificateRequest
 from services.issuer.notifications.outbox import enqueue_settled
-from services.issuer.oficios.names import SubjectNameMismatch
 from services.issuer.registry_client import RegistryUnavailable
 
 log = logging.getLogger(__name__)
@@ -71,44 +73,48 @@ class PendingWorker:
         return issued
 
     async def _issue_next(self, tried: set[UUID]) -> _Outcome | None:
-        async with self.sessionmaker() as session, session.begin():
-            requests = CertificateRequestRepository(session)
-            claimed = await requests.claim_pending(skip=tried)
+        async with self.sessionmaker.begin() as session:
+            claimed = await CertificateRequestRepository(session).claim_pending(
+                lease_seconds=self.issuer.settings.pending_lease_seconds, skip=tried
+            )
             if claimed is None:
                 return None
-            claimed_id = claimed.id
-            tried.add(claimed_id)
-            # The POST's X-Request-ID: ties these log lines to the original request.
-            logged = {"certificate_request_id": str(claimed_id), "request_id": claimed.request_id}
             authority = await session.get(Authority, claimed.authority_id)
             assert authority is not None
-            try:
-                # A savepoint: a failed issuance leaves no half-written certificate behind,
-                # while the failure itself is still recorded on the request.
-                async with session.begin_nested():
-                    certificate = await self.issuer.issue(
-                        session, claimed, authority_name=authority.name
-                    )
-                    await enqueue_settled(session, self.issuer, claimed, certificate, at=now())
-            except RegistryUnavailable as exc:
-                await requests.record_failure(claimed_id, str(exc))
-                return "registry_down"
-            except SubjectNameMismatch as mismatch:
-                rejected = await requests.mark_rejected(
-                    claimed_id, [e.as_dict() for e in mismatch.errors]
-                )
-                await enqueue_settled(session, self.issuer, rejected, None, at=now())
-                for error in mismatch.errors:
-                    metrics.REQUESTS_REJECTED.labels(error.code).inc()
-                log.info("pending request rejected", extra=logged)
-                return "rejected"
-            except Exception as exc:
-                log.exception("pending request failed", extra=logged)
-                await requests.record_failure(claimed_id, f"{type(exc).__name__}: {exc}")
-                return "failed"
+        claimed_id = claimed.id
+        tried.add(claimed_id)
+        # The POST's X-Request-ID: ties these log lines to the original request.
+        logged = {"certificate_request_id": str(claimed_id), "request_id": claimed.request_id}
+        try:
+            await self.issuer.issue(
+                self.sessionmaker,
+                claimed,
+                authority_name=authority.name,
+                on_settled=self._announce,
+            )
+        except RegistryUnavailable as exc:
+            await release(self.sessionmaker, claimed_id, failure=str(exc))
+            return "registry_down"
+        except RequestRejected as rejected:
+            for error in rejected.errors:
+                metrics.REQUESTS_REJECTED.labels(error.code).inc()
+            log.info("pending request rejected", extra=logged)
+            return "rejected"
+        except Exception as exc:
+            log.exception("pending request failed", extra=logged)
+            await release(self.sessionmaker, claimed_id, failure=f"{type(exc).__name__}: {exc}")
+            return "failed"
         metrics.CERTIFICATES_ISSUED.labels("background").inc()
         log.info("pending request issued", extra=logged)
         return "issued"
+
+    async def _announce(
+        self,
+        session: AsyncSession,
+        settled: CertificateRequest,
+        certificate: Certificate | None,
+    ) -> None:
+        await enqueue_settled(session, self.issuer, settled, certificate, at=now())
 
     async def _report_depth(self) -> None:
         async with self.sessionmaker() as session:
