@@ -145,7 +145,11 @@ class CertificateIssuer:
                 sessions, certificate_request, authority_name=authority_name, on_settled=on_settled
             )
         finally:
-            self.in_flight.pop(certificate_request.id).set()
+            # The first of two issuances of one request (a POST and a worker that took
+            # over its expired lease) to end wakes the re-sends; they read what is stored.
+            event = self.in_flight.pop(certificate_request.id, None)
+            if event is not None:
+                event.set()
 
     async def wait_settled(self, request_id: UUID) -> None:
         """Until an issuance of this request in flight in this process ends (bounded by
