@@ -2,9 +2,10 @@
 held: issuances overlap, numbers stay gapless, and an issuance that dies between the two
 is finished by the pending worker with the same number.
 
-Faults are injected in the rendering step (the one the reservation precedes): a render
-that raises once stands for a crash, one that waits on an event for an issuance caught
-in flight. Everything else is real: PostgreSQL, the registry app, the worker.
+Faults are injected in the rendering step (the one the reservation precedes), rendered
+in a thread for that (``render_processes=0``): a render that raises once stands for a
+crash, one that waits on an event for an issuance caught in flight. Everything else is
+real: PostgreSQL, the registry app, the worker.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from services.issuer.certificates import service as issuing
+from services.issuer.certificates import render_pool
 from services.issuer.models import Certificate, CertificateRequest, CertificateReservation
 from services.issuer.pending.worker import PendingWorker
 from tests.issuer.conftest import Authorities, IssuerFactory
 from tests.issuer.helpers import certificate_request
 
-real_render = issuing.render_certificate
+real_render = render_pool.render_certificate
 
 
 class RenderFault:
@@ -54,14 +55,14 @@ class RenderFault:
 def render_fault(monkeypatch: pytest.MonkeyPatch) -> Callable[..., RenderFault]:
     def install(*, fail: bool) -> RenderFault:
         fault = RenderFault(fail=fail)
-        monkeypatch.setattr(issuing, "render_certificate", fault)
+        monkeypatch.setattr(render_pool, "render_certificate", fault)
         return fault
 
     return install
 
 
 @pytest.fixture
-def release_renders(request: pytest.FixtureRequest) -> Iterator[list[RenderFault]]:
+def release_renders() -> Iterator[list[RenderFault]]:
     """Never leave a render thread waiting, whatever the test's outcome."""
     faults: list[RenderFault] = []
     yield faults
@@ -152,7 +153,7 @@ async def test_a_crash_after_the_number_is_taken_is_finished_with_that_number(
     headers = committed_authorities.fiscalia.headers
     body = certificate_request()
     fault = render_fault(fail=True)
-    async with issuer_factory(committing=True) as (app, issuer):
+    async with issuer_factory(committing=True, render_processes=0) as (app, issuer):
         crashed = await issuer.post("/v1/certificate-requests", json=body, headers=headers)
         assert crashed.status_code == 500
         request_id = await _request_id(issuer, headers, body["oficio"]["number"])
@@ -188,7 +189,7 @@ async def test_the_worker_leaves_an_issuance_in_flight_alone(
     body = certificate_request()
     fault = render_fault(fail=False)
     release_renders.append(fault)
-    async with issuer_factory(committing=True) as (app, issuer):
+    async with issuer_factory(committing=True, render_processes=0) as (app, issuer):
         posting = asyncio.create_task(
             issuer.post("/v1/certificate-requests", json=body, headers=headers)
         )
@@ -222,7 +223,10 @@ async def test_a_worker_and_the_post_racing_on_one_request_issue_it_once(
     body = certificate_request()
     fault = render_fault(fail=False)
     release_renders.append(fault)
-    async with issuer_factory(committing=True, pending_lease_seconds=0) as (app, issuer):
+    async with issuer_factory(committing=True, pending_lease_seconds=0, render_processes=0) as (
+        app,
+        issuer,
+    ):
         posting = asyncio.create_task(
             issuer.post("/v1/certificate-requests", json=body, headers=headers)
         )

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer import metrics
 from services.issuer.certificates import content as content_
+from services.issuer.certificates import render_pool
 from services.issuer.certificates.issuance import OnSettled, Sessions, reserve, store
-from services.issuer.certificates.rendering import render_certificate
 from services.issuer.certificates.repository import CertificateRepository
 from services.issuer.certificates.stay_summary import stay_summary_json, stay_summary_lines
 from services.issuer.key_material import KeyMaterial
@@ -103,6 +103,9 @@ class CertificateIssuer:
         # Issuances running in this process, by request id: a re-send of the oficio waits
         # for its outcome instead of answering PENDING while the PDF is being signed.
         self.in_flight: dict[UUID, asyncio.Event] = {}
+        # Signing runs in threads of this process (the key stays here); a few at a time,
+        # enough to overlap TSA round trips without starving the event loop of the GIL.
+        self._signing = anyio.CapacityLimiter(settings.signing_threads)
         # PAdES B-LTA when a timestamp authority is configured; B-B otherwise.
         self.long_term: LongTermValidation | None = None
         if settings.tsa_url:
@@ -201,12 +204,13 @@ class CertificateIssuer:
         # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
         seal = seal_for(content, certificate_request.subject, self.keys.seal.current)
         content = replace(content, seal=seal)
-        # CPU-bound: worker threads, so one big history never stalls other requests.
-        pdf = await anyio.to_thread.run_sync(partial(render_certificate, content))
+        # CPU-bound: in worker processes, so one big history never stalls other requests.
+        pdf = await render_pool.render(content, processes=self.settings.render_processes)
         rendered = time.perf_counter()
         try:
             signed = await anyio.to_thread.run_sync(
-                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term)
+                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term),
+                limiter=self._signing,
             )
         except (OSError, aiohttp.ClientError) as exc:  # TimestampRequestError is an OSError
             if self.long_term is None:
