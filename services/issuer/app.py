@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.issuer.certificate_requests.router import router as certificate_requests_router
+from services.issuer.certificates import render_pool
 from services.issuer.certificates.router import router as certificates_router
 from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.deps import token_lookup
@@ -120,6 +121,8 @@ def create_app(
             registry_http=http,
             callback_http=callbacks,
         )
+        # The render processes start now, not in the first request.
+        await render_pool.start(settings.render_processes)
         # Started, not awaited: readiness depends on the issuer's database only.
         workers = [
             asyncio.create_task(app.state.pending_worker.run_forever(), name="pending"),
@@ -136,6 +139,7 @@ def create_app(
             if registry_http is None:
                 await http.aclose()
             await engine.dispose()
+            render_pool.shutdown()
 
     # Swagger UI served from the package's own copy, so /docs works offline. No ReDoc:
     # it fetches its logo from a CDN, and one interactive page is enough.

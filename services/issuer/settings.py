@@ -91,7 +91,7 @@ class IssuerSettings(ServiceSettings):
     # Processes that render certificates (0: a thread of the server, one at a time).
     render_processes: int = Field(default=2, ge=0, le=64)
     # Certificates signed (and timestamped) at once, in threads of the server.
-    signing_threads: int = Field(default=4, ge=1, le=64)
+    signing_threads: int = Field(default=2, ge=1, le=64)
     pending_lease_seconds: float = Field(default=60.0, ge=0, le=3600)
     certificate_number_prefix: str = Field(default="CMM", pattern=r"^[A-Z]{2,10}$")
     # Callbacks (Standard Webhooks) when a PENDING request is settled.

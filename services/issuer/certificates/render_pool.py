@@ -8,9 +8,9 @@ and the server only ships ~4 kB of content out and the PDF back. The pool is bou
 further renders queue for a free process (STYLE.md habit 19).
 
 ``ISSUER_RENDER_PROCESSES=0`` renders in threads of the server instead, as before
-(tests that inject faults into the rendering; a development machine). One pool per server
-process, shared by every app it hosts, started on first use ("spawn": forking a process
-that runs threads and an event loop is unsafe).
+(tests that inject faults into the rendering; a development machine). One pool per
+server process, shared by every app it hosts, started by the lifespan (or on first
+use); "spawn", because forking a process that runs threads and an event loop is unsafe.
 """
 
 from __future__ import annotations
@@ -44,6 +44,22 @@ def _pool(processes: int) -> ProcessPoolExecutor:
             )
             _pools[processes] = pool
         return pool
+
+
+async def start(processes: int) -> None:
+    """Spawn the pool's processes and load reportlab in each (the lifespan awaits it)."""
+    if processes:
+        pool = _pool(processes)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(pool, _warm_up) for _ in range(processes)))
+
+
+def shutdown() -> None:
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _discard(processes: int, pool: ProcessPoolExecutor) -> None:
