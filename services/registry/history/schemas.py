@@ -11,6 +11,26 @@ from services.registry.movements.schemas import MovementOut
 from shared.identity import IdentityQuery
 from shared.validation import InputModel
 
+# Why personal data are read: every read-by-identity endpoint asks for the same three
+# fields, and all three go to the access log.
+ReadPurpose = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z][A-Z_]{2,39}$"),
+    Field(description="Why the data are read, e.g. CERTIFICATE; written to the access log."),
+]
+ReadReference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    Field(description="The case or oficio the read is for, e.g. FGE-FPP-2025-001234-O."),
+]
+OnBehalfOf = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None,
+    Field(
+        description="When the caller reads for someone else (the issuer for the authority "
+        "that sent the oficio): that authority's name, written to the access log."
+    ),
+]
+
 
 class HistorySearch(InputModel):
     model_config = ConfigDict(
@@ -33,20 +53,9 @@ class HistorySearch(InputModel):
     )
     from_: date | None = Field(default=None, alias="from", description="Inclusive, Ecuador date.")
     to: date | None = Field(default=None, description="Inclusive, Ecuador date.")
-    purpose: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{2,39}$")] = Field(
-        description="Why the history is read, e.g. CERTIFICATE; written to the access log."
-    )
-    reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
-    ] = Field(description="The case or oficio the read is for, e.g. FGE-FPP-2025-001234-O.")
-    on_behalf_of: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = Field(
-        default=None,
-        description="When the caller reads for someone else (the issuer for the authority "
-        "that sent the oficio): that authority's name, written to the access log.",
-    )
+    purpose: ReadPurpose
+    reference: ReadReference
+    on_behalf_of: OnBehalfOf = None
     limit: int = Field(default=500, ge=1, le=1000, description="Movements per page (1-1000).")
     cursor: str | None = Field(
         default=None, description="`next_cursor` of the previous page; omit for the first."

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.history.schemas import PersonOut
+from services.registry.history.schemas import OnBehalfOf, PersonOut, ReadPurpose, ReadReference
 from services.registry.movements.schemas import MovementOut
 from shared.identity import IdentityQuery
 from shared.validation import InputModel
@@ -31,20 +31,9 @@ class StaysQuery(InputModel):
     on: date | None = Field(
         default=None, description="The day the summary is as of (Ecuador). Default: today."
     )
-    purpose: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{2,39}$")] = Field(
-        description="Why the data are read, e.g. CERTIFICATE; written to the access log."
-    )
-    reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
-    ] = Field(description="The case or oficio the read is for, e.g. FGE-FPP-2025-001234-O.")
-    on_behalf_of: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = Field(
-        default=None,
-        description="When the caller reads for someone else (the issuer for the authority "
-        "that sent the oficio): that authority's name, written to the access log.",
-    )
+    purpose: ReadPurpose
+    reference: ReadReference
+    on_behalf_of: OnBehalfOf = None
 
 
 class DaysInEcuador(BaseModel):
