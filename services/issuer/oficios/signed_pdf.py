@@ -23,30 +23,24 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
     PdfSignatureStatus,
-    SignatureCoverageLevel,
     async_validate_pdf_signature,
 )
-from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
 from services.issuer.oficios.pdf_text import extract_text
 from services.issuer.oficios.signer_identity import describe_signer
 from services.issuer.signing import SignatureCheck
 from services.issuer.signing._loop import ensure_worker_thread
+from services.issuer.signing.validation import (
+    ACCEPTED_COVERAGE,
+    ACCEPTED_MODIFICATIONS,
+    SIGNING_KEY_USAGE,
+)
 
 log = logging.getLogger(__name__)
-
-_ACCEPTED_COVERAGE = {SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION}
-# Document timestamps and validation data (DSS) may follow a signature: they add no content.
-_ACCEPTED_MODIFICATIONS = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
-# National CAs differ in which of the two they set; either marks a signing certificate.
-_KEY_USAGE = KeyUsageConstraints(
-    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-)
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,9 @@ async def _check(pdf: bytes, trust: OficioTrust) -> OficioPdfCheck:
         revocation_mode="soft-fail",
     )
     try:
-        status = await async_validate_pdf_signature(last, context, key_usage_settings=_KEY_USAGE)
+        status = await async_validate_pdf_signature(
+            last, context, key_usage_settings=SIGNING_KEY_USAGE
+        )
     except Exception:
         log.debug("oficio signature validation failed", exc_info=True)
         return OficioPdfCheck(SignatureCheck(valid=False, reason="MALFORMED_SIGNATURE"))
@@ -135,8 +131,8 @@ def _failure_reason(status: PdfSignatureStatus) -> str | None:
     if not status.valid:
         return "INVALID_SIGNATURE"
     if (
-        status.coverage not in _ACCEPTED_COVERAGE
-        or status.modification_level not in _ACCEPTED_MODIFICATIONS
+        status.coverage not in ACCEPTED_COVERAGE
+        or status.modification_level not in ACCEPTED_MODIFICATIONS
         or status.docmdp_ok is False
     ):
         return "MODIFIED_AFTER_SIGNING"

@@ -32,12 +32,12 @@ from ._loop import ensure_worker_thread
 
 logger = logging.getLogger(__name__)
 
-_ACCEPTED_COVERAGE = {SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION}
+ACCEPTED_COVERAGE = {SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION}
 # LTA_UPDATES are DSS/document-timestamp additions, which never alter document content.
-_ACCEPTED_MODIFICATIONS = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
+ACCEPTED_MODIFICATIONS = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
 # Either usage marks a certificate meant for signatures; national CAs differ in which
 # they set, and Adobe Reader accepts either, so requiring both would reject real oficios.
-_KEY_USAGE = KeyUsageConstraints(
+SIGNING_KEY_USAGE = KeyUsageConstraints(
     key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
 )
 
@@ -116,7 +116,7 @@ async def _validate(
     )
     try:
         status = await async_validate_pdf_signature(
-            last, vc, ts_validation_context=ts_vc, key_usage_settings=_KEY_USAGE
+            last, vc, ts_validation_context=ts_vc, key_usage_settings=SIGNING_KEY_USAGE
         )
         certified = _is_certifying(reader, last)
         author_lock_ok = _author_docmdp_respected(reader, signatures, last)
@@ -143,8 +143,8 @@ def _failure_reason(
     if not status.valid:
         return "INVALID_SIGNATURE"
     if (
-        status.coverage not in _ACCEPTED_COVERAGE
-        or status.modification_level not in _ACCEPTED_MODIFICATIONS
+        status.coverage not in ACCEPTED_COVERAGE
+        or status.modification_level not in ACCEPTED_MODIFICATIONS
         or status.docmdp_ok is False
         or not author_lock_ok
     ):
