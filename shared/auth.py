@@ -23,12 +23,16 @@ from uuid import UUID
 from cachetools import TTLCache
 from fastapi import Depends, Request, Response, Security
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_body_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
+from shared.db import get_connections
 from shared.errors import Forbidden, Unauthenticated
+from shared.request_body import read_json_body
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -156,6 +160,7 @@ class GuardedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        lean = _lean_handler(self)
         declared = _declared(self.dependant, _authorized)
         any_of = frozenset(declared.own_oauth_scopes or ()) if declared else None
         public_limited = _declared(self.dependant, _public_rate_limit) is not None
@@ -168,9 +173,62 @@ class GuardedRoute(APIRoute):
                 request.state.principal = await authenticate(request, any_of)
             elif public_limited:
                 await request.app.state.rate_limits.per_address(client_address(request))
-            return await handler(request)
+            return await (lean or handler)(request)
 
         return guarded
+
+
+def _lean_handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Response]] | None:
+    """For a hot route that takes only its caller, one JSON body and request-level
+    providers (``ConnectionsDep``): call the endpoint without FastAPI's dependency
+    solver, which costs more than the rest of such a request. The body is read and
+    validated by FastAPI's own functions, so errors are the same; a route with anything
+    else (path, query, headers, other dependencies) keeps FastAPI's handler."""
+    dependant = route.dependant
+    if (
+        dependant.path_params or dependant.query_params or dependant.header_params
+        or dependant.cookie_params or len(dependant.body_params) != 1
+        or route._embed_body_fields or dependant.request_param_name
+        or dependant.response_param_name or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name or route.body_field is None
+    ):  # fmt: skip
+        return None
+    providers: dict[str, Callable[[Request], Awaitable[Any]]] = {}
+    for sub in dependant.dependencies:
+        if sub.name is None:
+            return None
+        if sub.call is _authorized:
+            providers[sub.name] = _principal_of
+        elif sub.call in LEAN_PROVIDERS:
+            providers[sub.name] = sub.call
+        else:
+            return None
+    body_params = dependant.body_params
+    endpoint = dependant.call
+    assert endpoint is not None
+    strict = bool(getattr(route.strict_content_type, "value", route.strict_content_type))
+
+    async def lean(request: Request) -> Response:
+        body = await read_json_body(request, strict_content_type=strict)
+        values, errors = await request_body_to_args(body_params, body, embed_body_fields=False)
+        if errors:
+            raise RequestValidationError(errors, body=body)
+        for name, provide in providers.items():
+            values[name] = await provide(request)
+        response = await endpoint(**values)
+        assert isinstance(response, Response), "a lean endpoint returns its Response"
+        return response
+
+    return lean
+
+
+async def _principal_of(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+# Dependencies a lean route may declare besides its caller: ``async def (request) -> value``.
+LEAN_PROVIDERS: frozenset[Callable[..., Any]] = frozenset({get_connections})
 
 
 def _refuse_swallowed_literal(request: Request) -> None:

@@ -7,10 +7,13 @@ endpoint returns and rolls back when it raises. Services and repositories only
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator
-from typing import Annotated
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any, Protocol
 
 import asyncpg
 import sqlalchemy.exc
@@ -38,24 +41,19 @@ def naming_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(
-    url: str,
+def _connect_args(
     *,
     application_name: str,
-    pool_size: int = 10,
-    max_overflow: int | None = None,
-    pgbouncer: bool = False,
-    statement_cache_size: int = 100,
-    statement_timeout_ms: int = 0,
-    idle_in_transaction_timeout_ms: int = 0,
-    connect_timeout_seconds: float = 10.0,
-    role: str = "",
-    pre_ping: bool = False,
-) -> AsyncEngine:
-    """The one place an engine is built; apps, CLIs and workers reach it through
-    :func:`engine_from_settings`, tests and tools may call it directly."""
+    pgbouncer: bool,
+    statement_cache_size: int,
+    statement_timeout_ms: int,
+    idle_in_transaction_timeout_ms: int,
+    connect_timeout_seconds: float,
+    role: str,
+) -> dict[str, Any]:
+    """asyncpg's connect() arguments, the same for the engine and the driver pool."""
     server_settings = {"application_name": application_name}
-    connect_args: dict[str, object] = {"timeout": connect_timeout_seconds}
+    connect_args: dict[str, Any] = {"timeout": connect_timeout_seconds}
     if pgbouncer:
         # A transaction-mode pooler hands each transaction to any server connection, where
         # asyncpg's named prepared statements would not exist: use unnamed, uncached ones.
@@ -77,6 +75,34 @@ def make_engine(
         if role:
             server_settings["role"] = role
     connect_args["server_settings"] = server_settings
+    return connect_args
+
+
+def make_engine(
+    url: str,
+    *,
+    application_name: str,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    pgbouncer: bool = False,
+    statement_cache_size: int = 100,
+    statement_timeout_ms: int = 0,
+    idle_in_transaction_timeout_ms: int = 0,
+    connect_timeout_seconds: float = 10.0,
+    role: str = "",
+    pre_ping: bool = False,
+) -> AsyncEngine:
+    """The one place an engine is built; apps, CLIs and workers reach it through
+    :func:`engine_from_settings`, tests and tools may call it directly."""
+    connect_args = _connect_args(
+        application_name=application_name,
+        pgbouncer=pgbouncer,
+        statement_cache_size=statement_cache_size,
+        statement_timeout_ms=statement_timeout_ms,
+        idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms,
+        connect_timeout_seconds=connect_timeout_seconds,
+        role=role,
+    )
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
@@ -146,6 +172,119 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     return driver
+
+
+class Connections(Protocol):
+    """Where a hot path gets an asyncpg connection for its one or two statements."""
+
+    def acquire(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The driver pool's reset on release. asyncpg already rolls back a transaction left
+    open; its default reset would also send ``RESET ALL; UNLISTEN *; ...``, a round trip
+    per request for state the hot paths never set (no SET, LISTEN or session locks)."""
+
+
+class DriverPool:
+    """A plain asyncpg pool for the hot paths: the engine's connect arguments,
+    ``database_pool_size`` connections opened on demand (a database that is down when the
+    service starts is not an error here, as with the engine), no reset round trip.
+
+    asyncpg pools belong to the event loop that made them. A service has one loop; a test
+    harness that drives one app from several loops gets a pool per loop."""
+
+    def __init__(self, url: str, *, max_size: int, connect_args: dict[str, Any]) -> None:
+        self._url = url
+        self._max_size = max_size
+        self._connect_args = connect_args
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _pool(self) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        if (pool := self._pools.get(loop)) is None:
+            pool = await asyncpg.create_pool(
+                self._url, min_size=0, max_size=self._max_size, reset=_keep_session,
+                **self._connect_args,
+            )  # fmt: skip
+            self._pools[loop] = pool
+        return pool
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self._pool()
+        async with pool.acquire() as connection:
+            yield connection
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for owner, pool in list(self._pools.items()):
+            if owner is loop:
+                await pool.close()
+            else:
+                pool.terminate()
+        self._pools.clear()
+
+
+def driver_pool_from_settings(settings: DatabaseSettings, *, application_name: str) -> DriverPool:
+    return DriverPool(
+        asyncpg_url(settings.database_url).replace("postgresql+asyncpg://", "postgresql://", 1),
+        max_size=settings.database_pool_size,
+        connect_args=_connect_args(
+            application_name=application_name,
+            pgbouncer=settings.database_pgbouncer,
+            statement_cache_size=settings.database_statement_cache_size,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.database_idle_in_transaction_timeout_ms,
+            connect_timeout_seconds=settings.database_connect_timeout_seconds,
+            role=settings.database_role,
+        ),
+    )
+
+
+class SessionConnections:
+    """Hot-path connections taken through a sessionmaker, one session per acquire: the
+    session's transaction is the statement's (tests bind the sessionmaker to one
+    rolled-back transaction, and each acquire becomes a savepoint of it)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._sessionmaker() as session:
+            try:
+                yield await driver_connection(session)
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+
+async def get_connections(request: Request) -> Connections:
+    """The app's driver pool (made by the lifespan), else its sessionmaker's connections."""
+    state = request.app.state
+    pool: Connections | None = getattr(state, "driver_pool", None)
+    return pool if pool is not None else SessionConnections(state.sessionmaker)
+
+
+# For hot paths whose statements gain nothing from the ORM: POST /v1/movements, batches,
+# history search. ``async with connections.acquire() as connection`` runs each statement
+# in PostgreSQL's implicit transaction; wrap several in :func:`transaction`.
+ConnectionsDep = Annotated[Connections, Depends(get_connections)]
+
+
+@asynccontextmanager
+async def transaction(connection: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction on ``connection``, or the one already open on it (a test's)."""
+    if connection.is_in_transaction():
+        yield
+        return
+    async with connection.transaction():
+        yield
 
 
 _CONNECTION_LOST = (

@@ -22,7 +22,7 @@ from services.registry.history.router import router as history_router
 from services.registry.movements.router import router as movements_router
 from services.registry.settings import RegistrySettings
 from services.registry.stays.router import router as stays_router
-from shared.db import engine_from_settings, make_sessionmaker
+from shared.db import driver_pool_from_settings, engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
 from shared.web import finish_routes, install_common, operation_id
 
@@ -68,6 +68,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         engine = engine_from_settings(settings, application_name="registry")
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        # The hot paths' own pool (POST /v1/movements, batches, history search).
+        app.state.driver_pool = driver_pool_from_settings(settings, application_name="registry")
         CONTROL_POINTS.ttl_seconds = settings.control_point_cache_seconds
         with contextlib.suppress(Exception):  # DB down at start: /readyz says so, refresh retries
             async with app.state.sessionmaker() as session:
@@ -85,6 +87,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.driver_pool.close()
             await engine.dispose()
 
     # Swagger UI served from the package's own copy, so /docs works offline. No ReDoc:

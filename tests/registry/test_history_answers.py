@@ -1,11 +1,12 @@
-"""The history page builds its answers from SQL in the answer's own shape (MOVEMENT_ANSWER,
-parsed by pydantic in one pass); GET /v1/movements/{id} builds them from flat rows
-(movement_answer). Both must say the same thing about every movement."""
+"""The history page is written by PostgreSQL in the answer's own shape (MOVEMENT_ANSWER, sent
+as it is); GET /v1/movements/{id} builds its answer from flat rows in pydantic
+(movement_answer). Both must say the same thing about every movement, to the character."""
 
 from __future__ import annotations
 
 from httpx import AsyncClient
 
+from services.registry.history.schemas import HistoryPage
 from tests.conftest import Tokens
 from tests.support.factories import a_cedula, at, movement
 
@@ -57,3 +58,47 @@ async def test_every_movement_in_a_page_reads_as_it_does_alone(
     assert "CONSECUTIVE_ENTRY" in listed[3]["anomalies"]
     assert "IDENTITY_DATA_MISMATCH" in listed[3]["anomalies"]
     assert listed[4]["minor"]["companions"][0]["given_names"] == "ANA"
+
+
+async def test_pages_read_as_pydantic_would_write_them_across_page_boundaries(
+    registry: AsyncClient, tokens: Tokens
+) -> None:
+    """Small pages: each page's first movement takes its previous direction from the page
+    before (the one probe); sub-second times keep their microseconds as pydantic writes
+    them; the document re-serialised by the HistoryPage model is the same document."""
+    cedula = a_cedula(1708)
+    traveller = {"national_id": cedula, "document_number": "HA1708"}
+    directions = ["EXIT", "EXIT", "ENTRY", "ENTRY", "EXIT", "ENTRY", "ENTRY"]
+    items = [
+        movement(direction=d, occurred_at=at(k).replace("+00:00", ".250000+00:00") if k % 3 == 0
+                 else at(k), traveller=traveller)
+        for k, d in enumerate(directions)
+    ]  # fmt: skip
+    batch = await registry.post(
+        "/v1/movements/batch", json={"movements": items}, headers=tokens.terminal
+    )
+    assert batch.json()["summary"]["created"] == len(items), batch.text
+    await registry.post(  # the third annulled: the fourth no longer follows an ENTRY
+        f"/v1/movements/{items[2]['movement_id']}/annulment",
+        json={"reason": "Registro duplicado"},
+        headers=tokens.supervisor,
+    )
+
+    listed, cursor = [], None
+    while True:
+        query = {"identity": {"national_id": cedula}, "purpose": "CERTIFICATE",
+                 "reference": "R", "limit": 2, **({"cursor": cursor} if cursor else {})}  # fmt: skip
+        page = await registry.post("/v1/history/search", json=query, headers=tokens.reader)
+        assert page.status_code == 200, page.text
+        assert HistoryPage.model_validate_json(page.content).model_dump(mode="json") == page.json()
+        listed += page.json()["movements"]
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    assert [m["movement_id"] for m in listed] == [i["movement_id"] for i in items]
+    for shown in listed:
+        alone = await registry.get(f"/v1/movements/{shown['movement_id']}", headers=tokens.reader)
+        assert shown == alone.json()
+    assert [("CONSECUTIVE_" + m["direction"]) in m["anomalies"] for m in listed] == [
+        False, True, False, False, False, False, True,
+    ]  # fmt: skip
+    assert listed[0]["occurred_at"].endswith(".250000Z")

@@ -12,14 +12,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.registry.clients.service import create_client
 from services.registry.control_points.catalog import CONTROL_POINTS
-from services.registry.movements.repository import MovementRepository, lock_keys
+from services.registry.movements import repository
+from services.registry.movements.repository import lock_keys
 from services.registry.movements.schemas import MovementIn
+from shared.db import driver_connection
 from tests.support.factories import a_cedula, movement
 
 _LOCKS_OF = text(
@@ -30,16 +33,16 @@ _LOCKS_OF = text(
     """
 )
 
-Writer = Callable[[MovementRepository, MovementIn, UUID], Awaitable[object]]
+Writer = Callable[[asyncpg.Connection, MovementIn, UUID], Awaitable[object]]
 
 
-async def _single(repository: MovementRepository, m: MovementIn, client: UUID) -> object:
-    return await repository.record([m], recorded_by=client, request_id=None)
+async def _single(connection: asyncpg.Connection, m: MovementIn, client: UUID) -> object:
+    return await repository.record(connection, [m], recorded_by=client, request_id=None)
 
 
-async def _batch(repository: MovementRepository, m: MovementIn, client: UUID) -> object:
-    await repository.lock_for([m])
-    return await repository.record([m], recorded_by=client, request_id=None)
+async def _batch(connection: asyncpg.Connection, m: MovementIn, client: UUID) -> object:
+    await repository.lock_for(connection, [m])
+    return await repository.record(connection, [m], recorded_by=client, request_id=None)
 
 
 @pytest.mark.parametrize("write", [_single, _batch], ids=["single", "batch"])
@@ -66,7 +69,7 @@ async def test_writers_lock_in_one_global_order(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": middle}
         )
         pid = await writer.scalar(text("SELECT pg_backend_pid()"))
-        task = asyncio.create_task(write(MovementRepository(writer), m, client))
+        task = asyncio.create_task(write(await driver_connection(writer), m, client))
         try:
             locks = await _when_waiting(blocker, keys, pid)
             assert locks == {first: True, middle: False}, locks  # `last` not taken yet

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.movements.answer import MOVEMENT_ANSWER, MOVEMENT_JOINS
-from shared.db import driver_connection, positional
+from services.registry.movements.answer import MOVEMENT_ANSWER
+from shared.db import positional
 from shared.request_id import current_request_id
 
 # The person is the canonical one of whoever holds the identifier; its movements are
@@ -54,7 +55,13 @@ PERSON_CTES = """
 """
 
 # Composed from constants only: no user input reaches the SQL text. The page is chosen
-# first (keyset, in index order); only its rows are then turned into answers.
+# first (keyset, in index order, one row more than asked to know whether more follow);
+# only its rows are then turned into answers, by PostgreSQL, in the answer's JSON.
+#
+# The read-time rule needs each movement's previous non-annulled movement. The page is a
+# run of consecutive movements of the person in (occurred_at, movement_id) order, so
+# within it that is lag() over its non-annulled rows; only the first of them needs one
+# backward index probe per merged record for the movement before the page.
 _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
     f"""
     WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
@@ -67,6 +74,14 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
         ORDER BY m.occurred_at, m.movement_id
         LIMIT :fetch
     ),
+    shown AS (
+        SELECT page.occurred_at, page.movement_id,
+               row_number() OVER (ORDER BY page.occurred_at, page.movement_id) AS n,
+               lag(m.direction) OVER (PARTITION BY a.movement_id IS NULL
+                                      ORDER BY page.occurred_at, page.movement_id) AS lagged
+        FROM page JOIN movements m ON m.movement_id = page.movement_id
+        LEFT JOIN annulments a ON a.movement_id = page.movement_id
+    ),
     logged AS (
         INSERT INTO access_log (client_id, action, identity, person_id, purpose, reference,
                                 movement_count, request_id, on_behalf_of)
@@ -75,11 +90,34 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
                :on_behalf_of
         RETURNING id
     )
-    SELECT (SELECT row_to_json(person) FROM person) AS person,
-           (SELECT coalesce(json_agg({MOVEMENT_ANSWER} ORDER BY m.occurred_at, m.movement_id),
-                            '[]')::text
-            FROM page JOIN movements m ON m.movement_id = page.movement_id {MOVEMENT_JOINS}
+    SELECT (SELECT row_to_json(person)::text FROM person) AS person,
+           (SELECT coalesce(json_agg({MOVEMENT_ANSWER} ORDER BY s.n), '[]')::text
+            FROM shown s
+            JOIN movements m ON m.movement_id = s.movement_id
+            LEFT JOIN annulments a ON a.movement_id = m.movement_id
+            LEFT JOIN api_clients c ON c.id = a.annulled_by
+            CROSS JOIN (SELECT id AS person_id FROM target) canonical
+            LEFT JOIN LATERAL (
+                SELECT latest.direction
+                FROM members s2 CROSS JOIN LATERAL (
+                    SELECT p.direction, p.occurred_at, p.movement_id FROM movements p
+                    WHERE p.person_id = s2.id
+                      AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
+                    ORDER BY p.occurred_at DESC, p.movement_id DESC
+                    LIMIT 1
+                ) latest
+                WHERE s.lagged IS NULL AND a.movement_id IS NULL
+                ORDER BY latest.occurred_at DESC, latest.movement_id DESC
+                LIMIT 1
+            ) before ON true
+            CROSS JOIN LATERAL (SELECT coalesce(s.lagged, before.direction) AS prev_direction) x
+            WHERE s.n <= :limit
            ) AS movements,
+           (SELECT count(*) > :limit FROM page) AS more,
+           (SELECT s.occurred_at FROM shown s WHERE s.n = :limit) AS last_occurred_at,
+           (SELECT s.movement_id FROM shown s WHERE s.n = :limit) AS last_movement_id,
            (SELECT id FROM logged) AS access_log_id
     """
 )
@@ -89,8 +127,12 @@ _PERSON_BY_ID = text(f"WITH {_TARGET_BY_ID}, {PERSON_CTES} SELECT row_to_json(pe
 
 @dataclass(frozen=True, slots=True)
 class PageRows:
-    person: dict[str, Any] | None
-    movements: str  # a JSON array of MOVEMENT_ANSWER objects, for movement_answers()
+    """A page as PostgreSQL wrote it: JSON texts in the answer's shape, sent as they are."""
+
+    person: str | None  # PersonOut
+    movements: str  # [MovementOut, ...]
+    # The page's last movement, when more follow: the next page's cursor.
+    more_after: tuple[datetime, UUID] | None
 
 
 def _json(value: Any) -> Any:
@@ -98,7 +140,7 @@ def _json(value: Any) -> Any:
 
 
 async def history_page(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     identifier: str,
     from_ts: datetime,
@@ -119,14 +161,14 @@ async def history_page(
         "purpose": purpose, "reference": reference, "request_id": current_request_id(),
         "on_behalf_of": on_behalf_of,
     }  # fmt: skip
-    # The request's one statement, on the asyncpg connection: the access-log row and the
-    # page commit together in PostgreSQL's implicit transaction.
-    connection = await driver_connection(session)
+    # The request's one statement: the access-log row and the page commit together in
+    # PostgreSQL's implicit transaction.
     row = await connection.fetchrow(
         _HISTORY_PAGE, *(parameters[name] for name in _HISTORY_PAGE_PARAMETERS)
     )
     assert row is not None  # an aggregate over the CTEs: always one row
-    return PageRows(person=_json(row["person"]), movements=row["movements"])
+    more_after = (row["last_occurred_at"], row["last_movement_id"]) if row["more"] else None
+    return PageRows(person=row["person"], movements=row["movements"], more_after=more_after)
 
 
 async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any] | None:

@@ -6,9 +6,8 @@ from services.registry.deps import HistoryReader
 from services.registry.history import service
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
 from shared.auth import GuardedRoute
-from shared.db import SessionDep
+from shared.db import ConnectionsDep, SessionDep
 from shared.errors import ProblemSchema
-from shared.web import json_answer
 
 router = APIRouter(tags=["history"], route_class=GuardedRoute)
 
@@ -21,7 +20,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/v1/history/search", response_model=HistoryPage, responses=_PROBLEMS)
 async def search_history(
-    query: HistorySearch, session: SessionDep, caller: HistoryReader
+    query: HistorySearch, connections: ConnectionsDep, caller: HistoryReader
 ) -> Response:
     """A person's movements, oldest first (scope `history:read`).
 
@@ -40,7 +39,8 @@ async def search_history(
     Every call is written to the access log with `purpose` and `reference`. This is a
     POST so identity numbers stay out of URLs and proxy logs.
     """
-    return json_answer(await service.search(session, query, client_id=caller.client_id))
+    page = await service.search(connections, query, client_id=caller.client_id)
+    return Response(page, media_type="application/json")
 
 
 @router.get(

@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, TypeAdapter
-
 from services.registry.movements import schemas
 
 # Needs `m` (movements) and the joins of MOVEMENT_JOINS: `pc` (the movement's person
@@ -39,13 +37,25 @@ MOVEMENT_ROW = """
     )
 """
 
-# The same movement already in the answer's shape (MovementOut), plus `previous_direction`:
-# for long pages, which pydantic then parses and validates in one pass from the JSON text
-# (movement_answers). Same joins as MOVEMENT_ROW; anomalies are still applied in Python.
-MOVEMENT_ANSWER = """
+
+def utc_timestamp(column: str) -> str:
+    """``column`` (timestamptz) as JSON text exactly as pydantic writes a UTC datetime:
+    ``2025-03-01T19:05:00Z``, microseconds only when there are some."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"extract(microseconds FROM {column})::bigint % 1000000 = 0 THEN '' ELSE "
+        f"to_char({column} AT TIME ZONE 'UTC', '.US') END || 'Z'"
+    )
+
+
+# The movement as the answer (MovementOut) for reads that send PostgreSQL's JSON as it is
+# (history pages): `m` the movement, `a`/`c` its annulment and annulling client,
+# `canonical.person_id` the canonical person, `prev_direction` the direction of the person's
+# previous non-annulled movement (the read-time rule of anomalies_of, here in SQL).
+MOVEMENT_ANSWER = f"""
     json_build_object(
-        'movement_id', m.movement_id, 'person_id', pc.canonical_id,
-        'direction', m.direction, 'occurred_at', m.occurred_at,
+        'movement_id', m.movement_id, 'person_id', canonical.person_id,
+        'direction', m.direction, 'occurred_at', {utc_timestamp("m.occurred_at")},
         'control_point', m.control_point,
         'traveller', json_build_object(
             'document_type', m.document_type, 'document_number', m.document_number,
@@ -56,13 +66,17 @@ MOVEMENT_ANSWER = """
             'mode', m.transport_mode, 'carrier', m.transport_carrier,
             'number', m.transport_number) END,
         'origin_country', m.origin_country, 'destination_country', m.destination_country,
-        'observations', m.observations, 'minor', m.minor, 'anomalies', m.anomalies,
-        'recorded_at', m.recorded_at,
+        'observations', m.observations, 'minor', m.minor,
+        'anomalies', CASE WHEN a.annulled_at IS NOT NULL THEN m.anomalies ELSE
+            CASE WHEN prev_direction = m.direction
+                 THEN ARRAY['CONSECUTIVE_' || m.direction] ELSE '{{}}'::text[] END
+            || array_remove(array_remove(m.anomalies, 'CONSECUTIVE_ENTRY'), 'CONSECUTIVE_EXIT')
+        END,
+        'recorded_at', {utc_timestamp("m.recorded_at")},
         'annulment', CASE WHEN a.annulled_at IS NOT NULL THEN json_build_object(
             'reason', a.reason, 'reference', a.reference,
             'annulled_by', coalesce(c.name, a.annulled_by::text),
-            'annulled_at', a.annulled_at) END,
-        'previous_direction', prev.direction
+            'annulled_at', {utc_timestamp("a.annulled_at")}) END
     )
 """
 
@@ -144,31 +158,6 @@ def movement_answer(row: Mapping[str, Any], *, at: AnomaliesAt = "read") -> sche
             "annulment": annulment,
         }
     )
-
-
-class _MovementRead(schemas.MovementOut):
-    previous_direction: str | None = Field(default=None, exclude=True)
-
-
-_ANSWERS = TypeAdapter(list[_MovementRead])
-
-
-def movement_answers(page: str | bytes) -> list[schemas.MovementOut]:
-    """The answers of a JSON array of MOVEMENT_ANSWER objects, anomalies as read: parsed
-    and validated by pydantic's core in one pass, far cheaper per movement than a dict
-    each through ``movement_answer``, which it matches field for field."""
-    answers = _ANSWERS.validate_json(page)
-    for answer in answers:
-        answer.anomalies = anomalies_of(
-            {
-                "anomalies": answer.anomalies,
-                "direction": answer.direction,
-                "previous_direction": answer.previous_direction,
-                "annulled_at": answer.annulment.annulled_at if answer.annulment else None,
-            },
-            at="read",
-        )
-    return list(answers)
 
 
 def row_from_input(

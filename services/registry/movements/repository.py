@@ -1,4 +1,7 @@
-"""Queries for movements. The write path is the database's record_movement()."""
+"""Queries for movements. The write path is the database's record_movement().
+
+The hot statements (record, the batch's locks, the stored movement) run on an asyncpg
+connection (``shared.db.ConnectionsDep``); annulments go through the ORM session."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+import asyncpg
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +20,6 @@ from services.registry.models import Annulment
 from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
 from services.registry.movements.minors import minor_flags
 from services.registry.movements.schemas import MovementIn
-from shared.db import driver_connection
 from shared.identity import document_key, national_key
 
 # Arrays of parameters, one element per movement, unnested in order; each row calls
@@ -53,15 +55,13 @@ _RECORD_MANY = """
 # Take every lock a batch needs before recording any of it, through the same
 # lock_in_order() that record_movement() uses for one movement: two batches (or a batch
 # and a single post) touching the same travellers then queue instead of deadlocking.
-_LOCK_ALL = text("SELECT lock_in_order(CAST(:keys AS text[]))")
+_LOCK_ALL = "SELECT lock_in_order($1::text[])"
 
-_GET = text(  # composed from constants only: no user input reaches the SQL text
-    f"""
+_GET = f"""
     SELECT {MOVEMENT_ROW} AS row
     FROM movements m {MOVEMENT_JOINS}
-    WHERE m.movement_id = :movement_id
-    """  # noqa: S608
-)
+    WHERE m.movement_id = $1
+"""  # noqa: S608 composed from constants only: no user input reaches the SQL text
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,52 +127,59 @@ _COLUMN_NAMES = (
 )  # fmt: skip
 
 
-class MovementRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+async def lock_for(connection: asyncpg.Connection, movements: Sequence[MovementIn]) -> None:
+    """Every lock a batch needs, in the global order; call inside the batch's transaction."""
+    await connection.execute(_LOCK_ALL, [k for m in movements for k in lock_keys(m)])
 
-    async def lock_for(self, movements: Sequence[MovementIn]) -> None:
-        keys = [k for m in movements for k in lock_keys(m)]
-        await self.session.execute(_LOCK_ALL, {"keys": keys})
 
-    async def record(
-        self, movements: Sequence[MovementIn], *, recorded_by: UUID, request_id: str | None
-    ) -> list[Recorded]:
-        if not movements:
-            return []
-        columns = _columns(movements)
-        connection = await driver_connection(self.session)
-        rows = await connection.fetch(
-            _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
+async def record(
+    connection: asyncpg.Connection,
+    movements: Sequence[MovementIn],
+    *,
+    recorded_by: UUID,
+    request_id: str | None,
+) -> list[Recorded]:
+    if not movements:
+        return []
+    columns = _columns(movements)
+    rows = await connection.fetch(
+        _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
+    )
+    return [
+        Recorded(
+            created=r["created"],
+            person_id=r["person_id"],
+            recorded_at=r["recorded_at"],
+            anomalies=list(r["anomalies"]),
+            content_sha256=r["content_sha256"],
         )
-        return [
-            Recorded(
-                created=r["created"],
-                person_id=r["person_id"],
-                recorded_at=r["recorded_at"],
-                anomalies=list(r["anomalies"]),
-                content_sha256=r["content_sha256"],
-            )
-            for r in rows
-        ]
+        for r in rows
+    ]
 
-    async def get(self, movement_id: UUID) -> dict[str, Any] | None:
-        """The movement's flat answer row (see answer.py), its person resolved to the
-        surviving one and its consecutive-direction anomalies as history stands now."""
-        row = await self.session.scalar(_GET, {"movement_id": movement_id})
-        return (json.loads(row) if isinstance(row, str) else row) if row is not None else None
 
-    async def annul(
-        self, movement_id: UUID, *, reason: str, reference: str | None, annulled_by: UUID
-    ) -> bool:
-        """False when the movement was already annulled."""
-        statement = (
-            insert(Annulment)
-            .values(
-                movement_id=movement_id, reason=reason, reference=reference,
-                annulled_by=annulled_by,
-            )
-            .on_conflict_do_nothing(index_elements=[Annulment.movement_id])
-            .returning(Annulment.movement_id)
-        )  # fmt: skip
-        return (await self.session.scalar(statement)) is not None
+async def get(connection: asyncpg.Connection, movement_id: UUID) -> dict[str, Any] | None:
+    """The movement's flat answer row (see answer.py), its person resolved to the
+    surviving one and its consecutive-direction anomalies as history stands now."""
+    row = await connection.fetchval(_GET, movement_id)
+    return (json.loads(row) if isinstance(row, str) else row) if row is not None else None
+
+
+async def annul(
+    session: AsyncSession,
+    movement_id: UUID,
+    *,
+    reason: str,
+    reference: str | None,
+    annulled_by: UUID,
+) -> bool:
+    """False when the movement was already annulled."""
+    statement = (
+        insert(Annulment)
+        .values(
+            movement_id=movement_id, reason=reason, reference=reference,
+            annulled_by=annulled_by,
+        )
+        .on_conflict_do_nothing(index_elements=[Annulment.movement_id])
+        .returning(Annulment.movement_id)
+    )  # fmt: skip
+    return (await session.scalar(statement)) is not None

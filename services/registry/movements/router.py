@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Response, status
 from services.registry.deps import MovementCorrector, MovementReader, MovementWriter
 from services.registry.movements import schemas, service
 from shared.auth import GuardedRoute
-from shared.db import SessionDep
+from shared.db import ConnectionsDep, SessionDep
 from shared.errors import ProblemSchema
 from shared.request_id import current_request_id
 from shared.web import json_answer
@@ -32,7 +32,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     },
 )
 async def record_movement(
-    movement: schemas.MovementIn, session: SessionDep, caller: MovementWriter
+    movement: schemas.MovementIn, connections: ConnectionsDep, caller: MovementWriter
 ) -> Response:
     """Record one entry or exit (scope `movements:write`).
 
@@ -44,7 +44,7 @@ async def record_movement(
     crossing already happened.
     """
     result = await service.record(
-        session, movement, recorded_by=caller.client_id, request_id=current_request_id()
+        connections, movement, recorded_by=caller.client_id, request_id=current_request_id()
     )
     assert result.movement is not None
     return json_answer(
@@ -63,7 +63,7 @@ async def record_movement(
     },
 )
 async def record_batch(
-    batch: schemas.BatchIn, session: SessionDep, caller: MovementWriter
+    batch: schemas.BatchIn, connections: ConnectionsDep, caller: MovementWriter
 ) -> Response:
     """Upload up to 1000 movements at once (scope `movements:write`), e.g. after a land
     post worked offline.
@@ -75,7 +75,10 @@ async def record_batch(
     """
     return json_answer(
         await service.record_batch(
-            session, batch.movements, recorded_by=caller.client_id, request_id=current_request_id()
+            connections,
+            batch.movements,
+            recorded_by=caller.client_id,
+            request_id=current_request_id(),
         )
     )
 

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
+import asyncpg
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import metrics
 from services.registry.audit import log_access
-from services.registry.movements import schemas
+from services.registry.movements import repository, schemas
 from services.registry.movements.answer import AnomaliesAt, movement_answer, row_from_input
-from services.registry.movements.repository import MovementRepository, Recorded
+from services.registry.movements.repository import Recorded
+from shared.db import Connections, driver_connection, transaction
 from shared.errors import Conflict, FieldError, NotFound
 from shared.validation import field_errors
 
@@ -59,30 +61,35 @@ def _as_out(movement: schemas.MovementIn, stored: Recorded) -> schemas.MovementO
 
 
 async def record(
-    session: AsyncSession,
+    connections: Connections,
     movement: schemas.MovementIn,
     *,
     recorded_by: UUID,
     request_id: str | None,
 ) -> RecordOutcome:
-    repository = MovementRepository(session)
-    [stored] = await repository.record([movement], recorded_by=recorded_by, request_id=request_id)
-    outcome = _outcome(movement, stored)
+    async with connections.acquire() as connection:
+        [stored] = await repository.record(
+            connection, [movement], recorded_by=recorded_by, request_id=request_id
+        )
+        outcome = _outcome(movement, stored)
+        # A retry gets what is stored (it may have been annulled since), its anomalies
+        # as they were known when it was recorded.
+        retried = (
+            await _stored(connection, movement.movement_id, at="insert")
+            if outcome == "duplicate"
+            else None
+        )
     metrics.observe_recorded([(movement, outcome, stored.anomalies)])
     if outcome == "conflict":
         raise MovementConflict(
             f"Movement {movement.movement_id} was recorded with different content; "
             "a terminal must mint a new movement_id for a new capture."
         )
-    if outcome == "duplicate":
-        # The stored movement may have been annulled since: answer with what is stored,
-        # its anomalies as they were known when it was recorded.
-        return RecordOutcome(outcome, await _stored(session, movement.movement_id, at="insert"))
-    return RecordOutcome(outcome, _as_out(movement, stored))
+    return RecordOutcome(outcome, retried or _as_out(movement, stored))
 
 
 async def record_batch(
-    session: AsyncSession,
+    connections: Connections,
     raw_items: Sequence[dict[str, Any]],
     *,
     recorded_by: UUID,
@@ -102,10 +109,12 @@ async def record_batch(
                 errors=[e.as_dict() for e in field_errors(exc)],
             )
 
-    repository = MovementRepository(session)
     movements = [m for _, m in valid]
-    await repository.lock_for(movements)
-    stored = await repository.record(movements, recorded_by=recorded_by, request_id=request_id)
+    async with connections.acquire() as connection, transaction(connection):
+        await repository.lock_for(connection, movements)
+        stored = await repository.record(
+            connection, movements, recorded_by=recorded_by, request_id=request_id
+        )
     observed = []
     for (index, movement), row in zip(valid, stored, strict=True):
         outcome = _outcome(movement, row)
@@ -138,9 +147,9 @@ def _raw_movement_id(raw: Any) -> str | None:
 
 
 async def _stored(
-    session: AsyncSession, movement_id: UUID, *, at: AnomaliesAt
+    connection: asyncpg.Connection, movement_id: UUID, *, at: AnomaliesAt
 ) -> schemas.MovementOut:
-    row = await MovementRepository(session).get(movement_id)
+    row = await repository.get(connection, movement_id)
     if row is None:
         raise MovementNotFound(f"No movement {movement_id}.")
     return movement_answer(row, at=at)
@@ -148,7 +157,7 @@ async def _stored(
 
 async def read(session: AsyncSession, movement_id: UUID, *, reader: UUID) -> schemas.MovementOut:
     """One movement for a reader, written to the access log under the surviving person."""
-    movement = await _stored(session, movement_id, at="read")
+    movement = await _stored(await driver_connection(session), movement_id, at="read")
     await log_access(
         session,
         client_id=reader,
@@ -170,12 +179,12 @@ async def annul(
     reference: str | None,
     annulled_by: UUID,
 ) -> schemas.MovementOut:
-    repository = MovementRepository(session)
-    if await repository.get(movement_id) is None:
+    connection = await driver_connection(session)
+    if await repository.get(connection, movement_id) is None:
         raise MovementNotFound(f"No movement {movement_id}.")
     if not await repository.annul(
-        movement_id, reason=reason, reference=reference, annulled_by=annulled_by
+        session, movement_id, reason=reason, reference=reference, annulled_by=annulled_by
     ):
         raise AlreadyAnnulled(f"Movement {movement_id} is already annulled.")
     metrics.ANNULMENTS.inc()
-    return await _stored(session, movement_id, at="read")
+    return await _stored(connection, movement_id, at="read")
