@@ -7,6 +7,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from services.registry.history.schemas import HistoryPage
+from services.registry.movements.schemas import MovementOut
 from tests.conftest import Tokens
 from tests.support.factories import a_cedula, at, movement
 
@@ -71,7 +72,8 @@ async def test_pages_read_as_pydantic_would_write_them_across_page_boundaries(
     directions = ["EXIT", "EXIT", "ENTRY", "ENTRY", "EXIT", "ENTRY", "ENTRY"]
     items = [
         movement(direction=d, occurred_at=at(k).replace("+00:00", ".250000+00:00") if k % 3 == 0
-                 else at(k), traveller=traveller)
+                 else at(k), traveller=traveller,
+                 observations='Dijo "sí" \\ en C:\\ruta\n\tlínea ñ 😀' if k == 1 else None)
         for k, d in enumerate(directions)
     ]  # fmt: skip
     batch = await registry.post(
@@ -102,3 +104,5 @@ async def test_pages_read_as_pydantic_would_write_them_across_page_boundaries(
         False, True, False, False, False, False, True,
     ]  # fmt: skip
     assert listed[0]["occurred_at"].endswith(".250000Z")
+    assert listed[1]["observations"] == 'Dijo "sí" \\ en C:\\ruta\n\tlínea ñ 😀'
+    assert "; ".join(sorted(listed[0])) == "; ".join(sorted(MovementOut.model_fields))

@@ -91,7 +91,7 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
         RETURNING id
     )
     SELECT (SELECT row_to_json(person)::text FROM person) AS person,
-           (SELECT coalesce(json_agg({MOVEMENT_ANSWER} ORDER BY s.n), '[]')::text
+           (SELECT '[' || coalesce(string_agg({MOVEMENT_ANSWER}, ',' ORDER BY s.n), '') || ']'
             FROM shown s
             JOIN movements m ON m.movement_id = s.movement_id
             LEFT JOIN annulments a ON a.movement_id = m.movement_id

@@ -48,37 +48,73 @@ def utc_timestamp(column: str) -> str:
     )
 
 
-# The movement as the answer (MovementOut) for reads that send PostgreSQL's JSON as it is
-# (history pages): `m` the movement, `a`/`c` its annulment and annulling client,
-# `canonical.person_id` the canonical person, `prev_direction` the direction of the person's
-# previous non-annulled movement (the read-time rule of anomalies_of, here in SQL).
-MOVEMENT_ANSWER = f"""
-    json_build_object(
-        'movement_id', m.movement_id, 'person_id', canonical.person_id,
-        'direction', m.direction, 'occurred_at', {utc_timestamp("m.occurred_at")},
-        'control_point', m.control_point,
-        'traveller', json_build_object(
-            'document_type', m.document_type, 'document_number', m.document_number,
-            'issuing_country', m.issuing_country, 'nationality', m.nationality,
-            'national_id', m.national_id, 'surnames', m.surnames,
-            'given_names', m.given_names, 'birth_date', m.birth_date, 'sex', m.sex),
-        'transport', CASE WHEN coalesce(m.transport_mode, '') <> '' THEN json_build_object(
-            'mode', m.transport_mode, 'carrier', m.transport_carrier,
-            'number', m.transport_number) END,
-        'origin_country', m.origin_country, 'destination_country', m.destination_country,
-        'observations', m.observations, 'minor', m.minor,
-        'anomalies', CASE WHEN a.annulled_at IS NOT NULL THEN m.anomalies ELSE
-            CASE WHEN prev_direction = m.direction
-                 THEN ARRAY['CONSECUTIVE_' || m.direction] ELSE '{{}}'::text[] END
-            || array_remove(array_remove(m.anomalies, 'CONSECUTIVE_ENTRY'), 'CONSECUTIVE_EXIT')
-        END,
-        'recorded_at', {utc_timestamp("m.recorded_at")},
-        'annulment', CASE WHEN a.annulled_at IS NOT NULL THEN json_build_object(
-            'reason', a.reason, 'reference', a.reference,
-            'annulled_by', coalesce(c.name, a.annulled_by::text),
-            'annulled_at', {utc_timestamp("a.annulled_at")}) END
+# JSON text built by concatenation: twice as fast as json_build_object for a page (which
+# looks up how to write each of its ~30 arguments on every row). _value() escapes through
+# to_json(); _plain() is only for values whose text needs no escaping (uuid, date,
+# timestamp, CHECK-constrained codes).
+def _value(expr: str) -> str:
+    return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def _plain(expr: str) -> str:
+    return f"coalesce('\"' || ({expr}) || '\"', 'null')"
+
+
+def _object(*members: tuple[str, str]) -> str:
+    return (
+        "'{' || "
+        + " || ',' || ".join(f"'\"{key}\":' || {value}" for key, value in members)
+        + " || '}'"
     )
-"""
+
+
+def _when(condition: str, value: str) -> str:
+    return f"CASE WHEN {condition} THEN {value} ELSE 'null' END"
+
+
+# The movement as the answer (MovementOut), as JSON text, for reads that send PostgreSQL's
+# JSON as it is (history pages): `m` the movement, `a`/`c` its annulment and annulling
+# client, `canonical.person_id` the canonical person, `prev_direction` the direction of the
+# person's previous non-annulled movement (the read-time rule of anomalies_of, in SQL).
+MOVEMENT_ANSWER = _object(
+    ("movement_id", _plain("m.movement_id")),
+    ("person_id", _plain("canonical.person_id")),
+    ("direction", _plain("m.direction")),
+    ("occurred_at", _plain(utc_timestamp("m.occurred_at"))),
+    ("control_point", _value("m.control_point")),
+    ("traveller", _object(
+        ("document_type", _plain("m.document_type")),
+        ("document_number", _value("m.document_number")),
+        ("issuing_country", _value("m.issuing_country")),
+        ("nationality", _value("m.nationality")),
+        ("national_id", _value("m.national_id")),
+        ("surnames", _value("m.surnames")),
+        ("given_names", _value("m.given_names")),
+        ("birth_date", _plain("m.birth_date")),
+        ("sex", _plain("m.sex")),
+    )),
+    ("transport", _when("coalesce(m.transport_mode, '') <> ''", _object(
+        ("mode", _plain("m.transport_mode")),
+        ("carrier", _value("m.transport_carrier")),
+        ("number", _value("m.transport_number")),
+    ))),
+    ("origin_country", _value("m.origin_country")),
+    ("destination_country", _value("m.destination_country")),
+    ("observations", _value("m.observations")),
+    ("minor", "coalesce(m.minor::text, 'null')"),
+    ("anomalies", _value("""CASE WHEN a.annulled_at IS NOT NULL THEN m.anomalies ELSE
+        CASE WHEN prev_direction = m.direction
+             THEN ARRAY['CONSECUTIVE_' || m.direction] ELSE '{}'::text[] END
+        || array_remove(array_remove(m.anomalies, 'CONSECUTIVE_ENTRY'), 'CONSECUTIVE_EXIT')
+    END""")),
+    ("recorded_at", _plain(utc_timestamp("m.recorded_at"))),
+    ("annulment", _when("a.annulled_at IS NOT NULL", _object(
+        ("reason", _value("a.reason")),
+        ("reference", _value("a.reference")),
+        ("annulled_by", _value("coalesce(c.name, a.annulled_by::text)")),
+        ("annulled_at", _plain(utc_timestamp("a.annulled_at"))),
+    ))),
+)  # fmt: skip
 
 # `prev`: the read-time rule. The direction of the person's previous non-annulled movement
 # in time (time, then id), as the whole history stands now, late uploads included: one
