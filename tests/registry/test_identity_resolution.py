@@ -13,14 +13,14 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.clients.service import create_client
 from services.registry.control_points.catalog import CONTROL_POINTS
 from services.registry.history import repository as history
 from services.registry.movements import service
 from services.registry.movements.schemas import MovementIn
-from shared.db import SessionConnections
+from tests.support.connections import joined
 from tests.support.factories import a_cedula, at, movement
 
 A, B = a_cedula(9101), a_cedula(9102)
@@ -107,11 +107,6 @@ CASES = {
 }  # fmt: skip
 
 
-def _joined(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
-    """Sessions joined to the test's rolled-back transaction, as the app's would be."""
-    return async_sessionmaker(bind=session.bind, join_transaction_mode="create_savepoint")
-
-
 @pytest.fixture
 async def terminal(registry_session: AsyncSession) -> UUID:
     """A client to record as, and the control-point catalog the validation reads."""
@@ -137,7 +132,7 @@ async def test_identity_resolution(
             )
         )
         outcome = await service.record(
-            SessionConnections(_joined(registry_session)),
+            joined(registry_session),
             body,
             recorded_by=terminal,
             request_id=None,
@@ -174,7 +169,7 @@ async def test_access_log_and_movement_reads_name_the_surviving_person(
             traveller={"national_id": national_id, "document_number": document},
         )  # fmt: skip
         outcome = await service.record(
-            SessionConnections(_joined(registry_session)),
+            joined(registry_session),
             MovementIn.model_validate(body),
             recorded_by=terminal,
             request_id=None,

@@ -22,11 +22,11 @@ from services.registry.movements.minors import minor_flags
 from services.registry.movements.schemas import MovementIn
 from shared.identity import document_key, national_key
 
-# Arrays of parameters, one element per movement, unnested in order; each row calls
-# record_movement() with the locks it needs. One round trip for the whole batch, sent on
-# the asyncpg connection itself (positional parameters in _COLUMN_NAMES order, then
-# recorded_by and request_id): for one movement it is the request's only statement.
-# Per-row lists (flags, lock keys) travel as one text each, split here.
+# A batch: arrays of parameters, one element per movement, unnested in order; each row
+# calls record_movement() with the locks it needs. One round trip for the whole batch,
+# sent on the asyncpg connection itself (positional parameters in _COLUMN_NAMES order,
+# then recorded_by and request_id). Per-row lists (flags, lock keys) travel as one text
+# each, split here.
 _RECORD_MANY = """
     SELECT t.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
     FROM unnest(
@@ -50,6 +50,20 @@ _RECORD_MANY = """
         string_to_array(t.lock_keys, ' '), t.content_sha256, $26::uuid, $27::text
     ) AS r
     ORDER BY t.ord
+"""
+
+# One movement (POST /v1/movements: the request's only statement): the same function with
+# the same parameters, as scalars. Its cached generic plan serves every call, where the
+# unnest above is planned afresh each time (the arrays' lengths steer its estimates) and
+# decodes 25 arrays: half of record_movement()'s database CPU (migration 0008).
+_RECORD_ONE = """
+    SELECT r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
+    FROM record_movement(
+        $1::uuid, $2::text, $3::timestamptz, $4::text, $5::text, $6::text, $7::text,
+        $8::text, $9::text, $10::text, $11::text, $12::date, $13::text, $14::text,
+        $15::text, $16::text, $17::text, $18::text, $19::text, $20::jsonb, $21::text[],
+        $22::text, $23::text, $24::text[], $25::text, $26::uuid, $27::text
+    ) AS r
 """
 
 # Take every lock a batch needs before recording any of it, through the same
@@ -88,34 +102,38 @@ def lock_keys(movement: MovementIn) -> list[str]:
     return keys
 
 
+def _parameters(m: MovementIn) -> dict[str, Any]:
+    """record_movement()'s parameters of one movement, by name (lists as lists)."""
+    t, tr = m.traveller, m.transport
+    national, document = identifiers(m)
+    return {
+        "movement_id": m.movement_id, "direction": m.direction,
+        "occurred_at": m.occurred_at, "control_point": m.control_point,
+        "document_type": t.document_type, "document_number": t.document_number,
+        "issuing_country": t.issuing_country, "nationality": t.nationality,
+        "national_id": t.national_id, "surnames": t.surnames, "given_names": t.given_names,
+        "birth_date": t.birth_date, "sex": t.sex,
+        "transport_mode": tr.mode if tr else None,
+        "transport_carrier": tr.carrier if tr else None,
+        "transport_number": tr.number if tr else None,
+        "origin_country": m.origin_country, "destination_country": m.destination_country,
+        "observations": m.observations,
+        "minor": json.dumps(m.minor.model_dump(mode="json")) if m.minor else None,
+        "flags": minor_flags(
+            direction=m.direction, occurred_at=m.occurred_at,
+            birth_date=t.birth_date, minor=m.minor,
+        ),
+        "national_key": national, "document_key": document,
+        "lock_keys": lock_keys(m), "content_sha256": m.content_sha256(),
+    }  # fmt: skip
+
+
 def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
-    columns: dict[str, list[object]] = {name: [] for name in _COLUMN_NAMES}
-    for m in movements:
-        t, tr = m.traveller, m.transport
-        national, document = identifiers(m)
-        row = {
-            "movement_id": m.movement_id, "direction": m.direction,
-            "occurred_at": m.occurred_at, "control_point": m.control_point,
-            "document_type": t.document_type, "document_number": t.document_number,
-            "issuing_country": t.issuing_country, "nationality": t.nationality,
-            "national_id": t.national_id, "surnames": t.surnames, "given_names": t.given_names,
-            "birth_date": t.birth_date, "sex": t.sex,
-            "transport_mode": tr.mode if tr else None,
-            "transport_carrier": tr.carrier if tr else None,
-            "transport_number": tr.number if tr else None,
-            "origin_country": m.origin_country, "destination_country": m.destination_country,
-            "observations": m.observations,
-            "minor": json.dumps(m.minor.model_dump(mode="json")) if m.minor else None,
-            "flags": " ".join(minor_flags(
-                direction=m.direction, occurred_at=m.occurred_at,
-                birth_date=t.birth_date, minor=m.minor,
-            )),
-            "national_key": national, "document_key": document,
-            "lock_keys": " ".join(lock_keys(m)), "content_sha256": m.content_sha256(),
-        }  # fmt: skip
-        for name in _COLUMN_NAMES:
-            columns[name].append(row[name])
-    return columns
+    rows = [_parameters(m) for m in movements]
+    return {
+        name: [" ".join(r[name]) if name in _LISTS else r[name] for r in rows]
+        for name in _COLUMN_NAMES
+    }
 
 
 _COLUMN_NAMES = (
@@ -125,6 +143,7 @@ _COLUMN_NAMES = (
     "transport_number", "origin_country", "destination_country", "observations", "minor",
     "flags", "national_key", "document_key", "lock_keys", "content_sha256",
 )  # fmt: skip
+_LISTS = frozenset({"flags", "lock_keys"})  # text[] for one movement, one text each in a batch
 
 
 async def lock_for(connection: asyncpg.Connection, movements: Sequence[MovementIn]) -> None:
@@ -141,10 +160,16 @@ async def record(
 ) -> list[Recorded]:
     if not movements:
         return []
-    columns = _columns(movements)
-    rows = await connection.fetch(
-        _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
-    )
+    if len(movements) == 1:
+        one = _parameters(movements[0])
+        rows = await connection.fetch(
+            _RECORD_ONE, *(one[name] for name in _COLUMN_NAMES), recorded_by, request_id
+        )
+    else:
+        columns = _columns(movements)
+        rows = await connection.fetch(
+            _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
+        )
     return [
         Recorded(
             created=r["created"],
