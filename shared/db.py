@@ -51,7 +51,8 @@ def _connect_args(
     connect_timeout_seconds: float,
     role: str,
 ) -> dict[str, Any]:
-    """asyncpg's connect() arguments, the same for the engine and the driver pool."""
+    """asyncpg's connect() arguments, the same for the engine and the driver pool (asyncpg
+    itself sends unnamed statements when its cache is off)."""
     server_settings = {"application_name": application_name}
     connect_args: dict[str, Any] = {"timeout": connect_timeout_seconds}
     if pgbouncer:
@@ -59,11 +60,7 @@ def _connect_args(
         # asyncpg's named prepared statements would not exist: use unnamed, uncached ones.
         # It also refuses startup parameters it does not track (statement_timeout, role):
         # those belong on the role (ALTER ROLE ... SET), see docs/security.md.
-        connect_args |= {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
-        }
+        connect_args["statement_cache_size"] = 0
     else:
         connect_args["statement_cache_size"] = statement_cache_size
         if statement_timeout_ms:
@@ -103,6 +100,12 @@ def make_engine(
         connect_timeout_seconds=connect_timeout_seconds,
         role=role,
     )
+    if pgbouncer:
+        # SQLAlchemy's adapter keeps its own cache of named statements: off, and unique names.
+        connect_args |= {
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+        }
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,

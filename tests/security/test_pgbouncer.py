@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import engine_from_settings
+from shared.db import driver_pool_from_settings, engine_from_settings, transaction
 from shared.devdb import ServiceDatabase
 from shared.settings import DatabaseSettings
 
@@ -103,6 +103,34 @@ async def test_pgbouncer_mode_works_through_transaction_pooling(
         settings = DatabaseSettings(database_url=url, database_pgbouncer=True)
         engine = engine_from_settings(settings, application_name="pooled", pool_size=10)
         assert await _hammer(engine) == {sum(range(1, 6)) + 5}
+
+
+async def test_the_hot_paths_driver_pool_works_through_transaction_pooling(
+    registry_database: ServiceDatabase, tmp_path: Path
+) -> None:
+    """The asyncpg pool of POST /v1/movements and history search, in the same mode: ten
+    connections at once, single statements and a transaction (as a batch sends)."""
+    with pgbouncer(registry_database, tmp_path) as url:
+        settings = DatabaseSettings(database_url=url, database_pgbouncer=True)
+        pool = driver_pool_from_settings(settings, application_name="pooled")
+
+        async def session(n: int) -> int:
+            total = 0
+            for i in range(5):
+                async with pool.acquire() as connection:
+                    total += int(await connection.fetchval("SELECT $1::int + 1", i))
+                    async with transaction(connection):
+                        await connection.execute("SELECT pg_advisory_xact_lock($1)", n)
+                        total += int(
+                            await connection.fetchval("SELECT count(*) FROM control_points") > 0
+                        )
+            return total
+
+        try:
+            results = await asyncio.gather(*(session(n) for n in range(10)))
+        finally:
+            await pool.close()
+        assert set(results) == {sum(range(1, 6)) + 5}
 
 
 async def test_without_pgbouncer_mode_a_cached_statement_goes_missing(
