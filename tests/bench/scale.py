@@ -1,9 +1,10 @@
-"""``make bench SCALE=1m|10m``: history search at national scale.
+"""``make bench SCALE=1m|10m``: history search and stays at national scale.
 
 Loads a fresh registry database with ``national_data`` (COPY, realistic distribution),
 checks every foreign key set-wise, ``VACUUM ANALYZE``s it, starts the registry (one
 uvicorn worker) and drives history search with wrk: ordinary persons (a few crossings)
-and frequent travellers (40 or more). Reports disk per million movements, the load rate,
+and frequent travellers (40 or more), then the stays summary for the same persons.
+Reports disk per million movements, the load rate,
 and writes ``.data/bench/scale-<SCALE>.json``; with both 1m and 10m present, the p99 ratio.
 """
 
@@ -99,6 +100,15 @@ def main(scale: str) -> None:
                     "history.lua", env=wanted_env,
                 ).row()  # fmt: skip
             result["history_search"] = searches
+            stays = {}
+            for name in files:
+                wanted_env = {"BENCH_TOKEN": reader,
+                              "BENCH_IDENTITIES": str(OUT / f"scale-{name}.txt")}  # fmt: skip
+                stays[name] = wrk.run(
+                    f"POST /v1/stays/summary ({name} persons, {scale})", registry.url,
+                    "stays.lua", env=wanted_env,
+                ).row()  # fmt: skip
+            result["stays_summary"] = stays
             result["registry_rss_mb"] = _rss_mb(registry.process.pid)
     write(result)
 
@@ -110,16 +120,21 @@ def write(result: dict[str, Any]) -> None:
               for p in sorted(OUT.glob("scale-*.json"))}  # fmt: skip
     lines = ["| scale | movements | persons | MB per M mov. | load mov/s | search | req/s "
              "| p50 ms | p99 ms |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    endpoints = {"history_search": "history", "stays_summary": "stays"}
     for label, r in others.items():
-        for kind, s in r.get("history_search", {}).items():
-            lines.append(f"| {label} | {r['movements']:,} | {r['persons']:,} | "
-                         f"{r['mb_per_million_movements']} | {r['load_movements_per_s']:,} | "
-                         f"{kind} | {s['per_second']} | {s['p50_ms']} | {s['p99_ms']} |")  # fmt: skip
+        for key, endpoint in endpoints.items():
+            for kind, s in r.get(key, {}).items():
+                lines.append(f"| {label} | {r['movements']:,} | {r['persons']:,} | "
+                             f"{r['mb_per_million_movements']} | {r['load_movements_per_s']:,} | "
+                             f"{endpoint}, {kind} | {s['per_second']} | {s['p50_ms']} | "
+                             f"{s['p99_ms']} |")  # fmt: skip
     if "1m" in others and "10m" in others:
-        for kind in ("ordinary", "frequent"):
-            ratio = (others["10m"]["history_search"][kind]["p99_ms"]
-                     / others["1m"]["history_search"][kind]["p99_ms"])  # fmt: skip
-            lines.append(f"\np99 at 10m / 1m ({kind}): {ratio:.2f}x")
+        for key, endpoint in endpoints.items():
+            for kind in ("ordinary", "frequent"):
+                small, large = others["1m"].get(key, {}), others["10m"].get(key, {})
+                if kind in small and kind in large:
+                    ratio = large[kind]["p99_ms"] / small[kind]["p99_ms"]
+                    lines.append(f"\np99 at 10m / 1m ({endpoint}, {kind}): {ratio:.2f}x")
     table = "\n".join(lines) + "\n"
     (OUT / "scale.md").write_text(table)
     print("\n" + table)
