@@ -24,7 +24,7 @@ import asyncpg
 from services.registry.clients.service import create_client
 from shared import migrate
 from shared.db import make_engine, make_sessionmaker
-from tests.bench import issuer, registry, report, wrk
+from tests.bench import issuer, plain_render, registry, report, wrk
 from tests.bench.servers import rss_mb, uvicorn_server
 from tests.support.postgres import postgres_server, scratch_database
 
@@ -103,6 +103,8 @@ def main() -> None:
             "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "WARNING"}))  # fmt: skip
         results["registry"] = registry.scenarios(ours, bare.url, writer, reader, registry_db)
         results["issuer"] = issuer.scenarios(certificates.url, ours.url, writer, authority)
+        print("==> rendering alone against plain reportlab, same table", flush=True)
+        results["issuer"]["rendering"] = plain_render.compare(issuer.bench_content())
         results["registry"]["rss_mb_after_load"] = rss_mb(ours.process.pid)
         results["issuer"]["rss_mb_after_load"] = rss_mb(certificates.process.pid)
         workers = int(os.environ.get("BENCH_WORKERS", "2"))

@@ -56,6 +56,11 @@ def _content(n: int) -> CertificateContent:
     )  # fmt: skip
 
 
+def bench_content() -> CertificateContent:
+    """The 50-movement certificate the in-process floors render."""
+    return _content(0)
+
+
 def bare_render_and_sign(requests: int) -> list[float]:
     """The same work without HTTP, database, rules or registry: one thread, back to back.
     Returns each certificate's milliseconds."""

@@ -42,6 +42,12 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(_line(row))
     for row in results["issuer"]["livez"].values():
         lines.append(_line(row))
+    if rendering := results["issuer"].get("rendering"):
+        lines += ["", f"Rendering alone, {rendering['movements']} movements, in-process, "
+                  f"{rendering['rounds']} rounds alternating: render_certificate p50 "
+                  f"{rendering['render_certificate_p50_ms']} ms, plain reportlab (same table, "
+                  f"built-in fonts, no PDF/A or tags) {rendering['plain_reportlab_p50_ms']} ms: "
+                  f"**{rendering['ratio']}x**."]  # fmt: skip
     lines += ["", "History search against history length (same connections):", "", HEADER,
               "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for pair in results["registry"]["sweeps"]["history_size"]:
