@@ -215,8 +215,13 @@ class DriverPool:
             self._pools[loop] = pool
         return pool
 
+    def acquire(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        if (pool := self._pools.get(asyncio.get_running_loop())) is not None:
+            return pool.acquire()  # type: ignore[no-any-return]  # asyncpg is unannotated
+        return self._first_acquire()
+
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _first_acquire(self) -> AsyncIterator[asyncpg.Connection]:
         pool = await self._pool()
         async with pool.acquire() as connection:
             yield connection
