@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -111,12 +112,14 @@ def _parameters(m: MovementIn) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
-    rows = [_parameters(m) for m in movements]
-    return {
-        name: [" ".join(r[name]) if name in _LISTS else r[name] for r in rows]
-        for name in _COLUMN_NAMES
-    }
+def _columns(movements: Sequence[MovementIn]) -> list[Sequence[Any]]:
+    """One array per parameter, in _COLUMN_NAMES order (transposed by zip, in C)."""
+    columns: list[Sequence[Any]] = list(
+        zip(*map(_IN_ORDER, map(_parameters, movements)), strict=True)
+    )
+    for index in _LIST_INDEXES:
+        columns[index] = [" ".join(keys) for keys in columns[index]]
+    return columns
 
 
 _COLUMN_NAMES = (
@@ -126,7 +129,9 @@ _COLUMN_NAMES = (
     "transport_number", "origin_country", "destination_country", "observations", "minor",
     "flags", "national_key", "document_key", "lock_keys", "content_sha256",
 )  # fmt: skip
-_LISTS = frozenset({"flags", "lock_keys"})  # text[] for one movement, one text each in a batch
+_IN_ORDER = itemgetter(*_COLUMN_NAMES)
+# text[] for one movement, one text each in a batch
+_LIST_INDEXES = (_COLUMN_NAMES.index("flags"), _COLUMN_NAMES.index("lock_keys"))
 
 
 async def record(
@@ -144,10 +149,7 @@ async def record(
             _RECORD_ONE, *(one[name] for name in _COLUMN_NAMES), recorded_by, request_id
         )
     else:
-        columns = _columns(movements)
-        rows = await connection.fetch(
-            _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
-        )
+        rows = await connection.fetch(_RECORD_MANY, *_columns(movements), recorded_by, request_id)
     return [
         Recorded(
             created=r["created"],
