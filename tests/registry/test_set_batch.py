@@ -4,6 +4,7 @@ movements one by one: the same persons, the same anomalies, each movement once."
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 import asyncpg
@@ -194,3 +195,43 @@ async def test_overlapping_batches_of_the_same_travellers_neither_deadlock_nor_s
     for index in range(30):
         persons = {a[index + 30 * c].person_id for a in answers for c in range(3)}
         assert len(persons) == 1, persons
+
+
+def _shuffled(base: int, seed: int) -> tuple[list[Item], list[Item]]:
+    """Eight travellers, three of them known, crossing 60 times in no particular order:
+    late uploads, same-instant crossings and booth typos drawn from a fixed seed."""
+    draw = random.Random(seed)
+    travellers = [_traveller(base + 10 * i, "known") for i in range(6)]
+    travellers += [{**_traveller(base + 10 * i, "tourist"), "national_id": None} for i in (6, 7)]
+    before = [movement(occurred_at=at(draw.randrange(40)), traveller=t) for t in travellers[:3]]
+    batch = []
+    for _ in range(60):
+        traveller = dict(draw.choice(travellers))
+        if draw.random() < 0.1:
+            traveller["given_names"] = "MARIA  JOSÉ" if draw.random() < 0.5 else "ANA"
+        batch.append(
+            movement(
+                direction=draw.choice(["ENTRY", "EXIT"]),
+                occurred_at=at(draw.randrange(40), hour=draw.choice([8, 12])),
+                traveller=traveller,
+            )
+        )
+    return before, batch
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_a_shuffled_batch_answers_as_posting_one_by_one(
+    registry: AsyncClient, tokens: Tokens, seed: int
+) -> None:
+    before_each, batch_each = _shuffled(88_700 + seed * 1000, seed)
+    before_all, batch_all = _shuffled(88_700 + seed * 1000 + 100, seed)
+    await _post_each(registry, tokens, before_each)
+    one_by_one = await _post_each(registry, tokens, batch_each)
+    await _post_each(registry, tokens, before_all)
+    response = await registry.post(
+        "/v1/movements/batch", json={"movements": batch_all}, headers=tokens.terminal
+    )
+    assert [r["anomalies"] for r in response.json()["results"]] == one_by_one
+    assert await _persons(registry, tokens, before_all + batch_all) == await _persons(
+        registry, tokens, before_each + batch_each
+    )

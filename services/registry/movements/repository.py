@@ -1,6 +1,7 @@
-"""Queries for movements. The write path is the database's record_movement().
+"""Queries for movements. The write path is the database's record_movement() (one
+movement) and record_movements() (a batch).
 
-The hot statements (record, the batch's locks, the stored movement) run on an asyncpg
+The hot statements (record, the stored movement) run on an asyncpg
 connection (``shared.db.ConnectionsDep``); annulments go through the ORM session."""
 
 from __future__ import annotations
