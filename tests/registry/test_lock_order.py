@@ -41,8 +41,12 @@ async def _single(connection: asyncpg.Connection, m: MovementIn, client: UUID) -
 
 
 async def _batch(connection: asyncpg.Connection, m: MovementIn, client: UUID) -> object:
-    await repository.lock_for(connection, [m])
-    return await repository.record(connection, [m], recorded_by=client, request_id=None)
+    # Two movements: a batch of one is sent as one movement. The other traveller's keys
+    # are not observed; m's must still be taken in order, before anything is recorded.
+    other = MovementIn.model_validate(
+        movement(traveller={"national_id": a_cedula(9302), "document_number": "LK9302"})
+    )
+    return await repository.record(connection, [m, other], recorded_by=client, request_id=None)
 
 
 @pytest.mark.parametrize("write", [_single, _batch], ids=["single", "batch"])

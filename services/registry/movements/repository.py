@@ -1,6 +1,7 @@
-"""Queries for movements. The write path is the database's record_movement().
+"""Queries for movements. The write path is the database's record_movement() (one
+movement) and record_movements() (a batch).
 
-The hot statements (record, the batch's locks, the stored movement) run on an asyncpg
+The hot statements (record, the stored movement) run on an asyncpg
 connection (``shared.db.ConnectionsDep``); annulments go through the ORM session."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -22,34 +24,21 @@ from services.registry.movements.minors import minor_flags
 from services.registry.movements.schemas import MovementIn
 from shared.identity import document_key, national_key
 
-# A batch: arrays of parameters, one element per movement, unnested in order; each row
-# calls record_movement() with the locks it needs. One round trip for the whole batch,
-# sent on the asyncpg connection itself (positional parameters in _COLUMN_NAMES order,
-# then recorded_by and request_id). Per-row lists (flags, lock keys) travel as one text
-# each, split here.
+# A batch: arrays of parameters, one element per movement, in batch order, given to
+# record_movements() (migration 0009), which takes every lock of the batch and judges it
+# set-based (or row by row through record_movement() for the rare involved cases). One
+# statement for the whole batch, sent on the asyncpg connection itself (positional
+# parameters in _COLUMN_NAMES order, then recorded_by and request_id). Per-row lists
+# (flags, lock keys) travel as one text each, split there.
 _RECORD_MANY = """
-    SELECT t.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
-    FROM unnest(
+    SELECT r.ord, r.created, r.person_id, r.recorded_at, r.anomalies, r.content_sha256
+    FROM record_movements(
         $1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::date[], $13::text[],
         $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
-        $20::jsonb[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]
-    ) WITH ORDINALITY AS t(
-        movement_id, direction, occurred_at, control_point, document_type, document_number,
-        issuing_country, nationality, national_id, surnames, given_names, birth_date, sex,
-        transport_mode, transport_carrier, transport_number, origin_country,
-        destination_country, observations, minor, flags, national_key, document_key,
-        lock_keys, content_sha256, ord
-    )
-    CROSS JOIN LATERAL record_movement(
-        t.movement_id, t.direction, t.occurred_at, t.control_point, t.document_type,
-        t.document_number, t.issuing_country, t.nationality, t.national_id, t.surnames,
-        t.given_names, t.birth_date, t.sex, t.transport_mode, t.transport_carrier,
-        t.transport_number, t.origin_country, t.destination_country, t.observations,
-        t.minor, string_to_array(t.flags, ' '), t.national_key, t.document_key,
-        string_to_array(t.lock_keys, ' '), t.content_sha256, $26::uuid, $27::text
+        $20::jsonb[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],
+        $26::uuid, $27::text
     ) AS r
-    ORDER BY t.ord
 """
 
 # One movement (POST /v1/movements: the request's only statement): the same function with
@@ -65,11 +54,6 @@ _RECORD_ONE = """
         $22::text, $23::text, $24::text[], $25::text, $26::uuid, $27::text
     ) AS r
 """
-
-# Take every lock a batch needs before recording any of it, through the same
-# lock_in_order() that record_movement() uses for one movement: two batches (or a batch
-# and a single post) touching the same travellers then queue instead of deadlocking.
-_LOCK_ALL = "SELECT lock_in_order($1::text[])"
 
 _GET = f"""
     SELECT {MOVEMENT_ROW} AS row
@@ -96,7 +80,8 @@ def identifiers(movement: MovementIn) -> tuple[str | None, str]:
 
 def lock_keys(movement: MovementIn) -> list[str]:
     """What a writer of this movement locks: its id and each identifier. The single and
-    batch paths both lock these through lock_in_order(), in one global order."""
+    batch paths both lock these through lock_in_order(), in one global order (a batch
+    takes all of its movements' keys before it reads anything)."""
     keys = [f"movement:{movement.movement_id}"]
     keys += [f"identity:{key}" for key in identifiers(movement) if key is not None]
     return keys
@@ -128,12 +113,14 @@ def _parameters(m: MovementIn) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _columns(movements: Sequence[MovementIn]) -> dict[str, list[object]]:
-    rows = [_parameters(m) for m in movements]
-    return {
-        name: [" ".join(r[name]) if name in _LISTS else r[name] for r in rows]
-        for name in _COLUMN_NAMES
-    }
+def _columns(movements: Sequence[MovementIn]) -> list[Sequence[Any]]:
+    """One array per parameter, in _COLUMN_NAMES order (transposed by zip, in C)."""
+    columns: list[Sequence[Any]] = list(
+        zip(*map(_IN_ORDER, map(_parameters, movements)), strict=True)
+    )
+    for index in _LIST_INDEXES:
+        columns[index] = [" ".join(keys) for keys in columns[index]]
+    return columns
 
 
 _COLUMN_NAMES = (
@@ -143,12 +130,9 @@ _COLUMN_NAMES = (
     "transport_number", "origin_country", "destination_country", "observations", "minor",
     "flags", "national_key", "document_key", "lock_keys", "content_sha256",
 )  # fmt: skip
-_LISTS = frozenset({"flags", "lock_keys"})  # text[] for one movement, one text each in a batch
-
-
-async def lock_for(connection: asyncpg.Connection, movements: Sequence[MovementIn]) -> None:
-    """Every lock a batch needs, in the global order; call inside the batch's transaction."""
-    await connection.execute(_LOCK_ALL, [k for m in movements for k in lock_keys(m)])
+_IN_ORDER = itemgetter(*_COLUMN_NAMES)
+# text[] for one movement, one text each in a batch
+_LIST_INDEXES = (_COLUMN_NAMES.index("flags"), _COLUMN_NAMES.index("lock_keys"))
 
 
 async def record(
@@ -166,10 +150,7 @@ async def record(
             _RECORD_ONE, *(one[name] for name in _COLUMN_NAMES), recorded_by, request_id
         )
     else:
-        columns = _columns(movements)
-        rows = await connection.fetch(
-            _RECORD_MANY, *(columns[name] for name in _COLUMN_NAMES), recorded_by, request_id
-        )
+        rows = await connection.fetch(_RECORD_MANY, *_columns(movements), recorded_by, request_id)
     return [
         Recorded(
             created=r["created"],

@@ -201,8 +201,13 @@ class MovementIn(Strict):
         if content["minor"] is None:  # movements from before the block keep their fingerprint
             del content["minor"]
         content["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
-        raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        raw = _FINGERPRINT.encode(content)
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# The fingerprint's JSON, made once: json.dumps() with options builds a new encoder on
+# every call, two thirds of the time it takes to encode a movement.
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _cross_field_errors(data: Any) -> list[Any]:

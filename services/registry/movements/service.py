@@ -16,7 +16,7 @@ from services.registry.audit import log_access
 from services.registry.movements import repository, schemas
 from services.registry.movements.answer import AnomaliesAt, movement_answer, row_from_input
 from services.registry.movements.repository import Recorded
-from shared.db import Connections, driver_connection, transaction
+from shared.db import Connections, driver_connection
 from shared.errors import Conflict, FieldError, NotFound
 from shared.validation import field_errors
 
@@ -110,8 +110,8 @@ async def record_batch(
             )
 
     movements = [m for _, m in valid]
-    async with connections.acquire() as connection, transaction(connection):
-        await repository.lock_for(connection, movements)
+    # One statement: record_movements() takes the batch's locks and records it, atomically.
+    async with connections.acquire() as connection:
         stored = await repository.record(
             connection, movements, recorded_by=recorded_by, request_id=request_id
         )
