@@ -121,8 +121,12 @@ def create_app(
             registry_http=http,
             callback_http=callbacks,
         )
-        # The render processes start now, not in the first request.
-        await render_pool.start(settings.render_processes)
+        # The render processes start now (loading the signing key), not in the first request.
+        await render_pool.start(
+            settings.render_processes,
+            niceness=settings.render_niceness,
+            setup=app.state.certificate_issuer.signing_setup,
+        )
         # Started, not awaited: readiness depends on the issuer's database only.
         workers = [
             asyncio.create_task(app.state.pending_worker.run_forever(), name="pending"),

@@ -88,9 +88,12 @@ class IssuerSettings(ServiceSettings):
     # How long an issuance in flight keeps its request from the pending worker: longer
     # than the registry calls, the TSA round trip and the rendering together. A request
     # whose issuer died is finished by the worker once this has passed.
-    # Processes that render certificates (0: a thread of the server, one at a time).
+    # Processes that render and sign certificates (0: threads of the server).
     render_processes: int = Field(default=2, ge=0, le=64)
-    # Certificates signed (and timestamped) at once, in threads of the server.
+    # How much lower those processes' CPU priority is than the server's (nice): under
+    # load the event loop (probes, cheap requests) runs before a PDF does.
+    render_niceness: int = Field(default=10, ge=0, le=19)
+    # With render_processes=0: certificates signed (and timestamped) at once, in threads.
     signing_threads: int = Field(default=2, ge=1, le=64)
     pending_lease_seconds: float = Field(default=60.0, ge=0, le=3600)
     certificate_number_prefix: str = Field(default="CMM", pattern=r"^[A-Z]{2,10}$")

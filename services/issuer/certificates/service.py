@@ -17,11 +17,10 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from uuid import UUID
 
-import aiohttp
 import anyio
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.issuer import metrics
@@ -45,7 +44,6 @@ from services.issuer.settings import IssuerSettings
 from services.issuer.signing import (
     LongTermValidation,
     long_term_validation,
-    sign_certificate_pdf,
 )
 from shared.errors import Conflict, FieldError, NotFound
 
@@ -103,9 +101,20 @@ class CertificateIssuer:
         # Issuances running in this process, by request id: a re-send of the oficio waits
         # for its outcome instead of answering PENDING while the PDF is being signed.
         self.in_flight: dict[UUID, asyncio.Event] = {}
-        # Signing runs in threads of this process (the key stays here); a few at a time,
-        # enough to overlap TSA round trips without starving the event loop of the GIL.
+        # With ISSUER_RENDER_PROCESSES=0 signing runs in threads of this process; a few at
+        # a time, enough to overlap TSA round trips without starving the loop of the GIL.
         self._signing = anyio.CapacityLimiter(settings.signing_threads)
+        # Otherwise the worker processes sign: they load the same key file (render_pool.py).
+        self.signing_setup = render_pool.SigningSetup(
+            p12_path=settings.signing_p12_path,
+            p12_password=settings.signing_p12_password.get_secret_value().encode() or None,
+            tsa_url=settings.tsa_url,
+            tsa_timeout_seconds=settings.tsa_timeout_seconds,
+            trust_roots=tuple(
+                c.public_bytes(Encoding.DER) for c in (*keys.ca_certificates, *keys.tsa_trust_roots)
+            ),
+            signing_crls=keys.signing_crls,
+        )
         # PAdES B-LTA when a timestamp authority is configured; B-B otherwise.
         self.long_term: LongTermValidation | None = None
         if settings.tsa_url:
@@ -204,19 +213,28 @@ class CertificateIssuer:
         # ECDSA over ~250 bytes: microseconds, no need to leave the loop for it.
         seal = seal_for(content, certificate_request.subject, self.keys.seal.current)
         content = replace(content, seal=seal)
-        # CPU-bound: in worker processes, so one big history never stalls other requests.
-        pdf = await render_pool.render(content, processes=self.settings.render_processes)
-        rendered = time.perf_counter()
+        # CPU-bound: rendered and signed in worker processes (render_pool.py), so one
+        # big history never stalls other requests and the event loop keeps its GIL.
         try:
-            signed = await anyio.to_thread.run_sync(
-                partial(sign_certificate_pdf, pdf, self.keys.signer, long_term=self.long_term),
-                limiter=self._signing,
-            )
-        except (OSError, aiohttp.ClientError) as exc:  # TimestampRequestError is an OSError
-            if self.long_term is None:
-                raise
-            raise TimestampUnavailable(f"Timestamp authority failed: {exc}") from exc
-        done = time.perf_counter()
+            if self.settings.render_processes:
+                made = await render_pool.make(
+                    content,
+                    processes=self.settings.render_processes,
+                    niceness=self.settings.render_niceness,
+                    setup=self.signing_setup,
+                )
+            else:
+                made = await render_pool.make_in_threads(
+                    content,
+                    identity=self.keys.signer,
+                    long_term=self.long_term,
+                    signing=self._signing,
+                )
+        except render_pool.TimestampFailed as exc:
+            raise TimestampUnavailable(str(exc)) from exc
+        signed = made.pdf
+        # The render stage includes waiting for a free process, as it always did.
+        rendering = time.perf_counter() - reserved_at - made.sign_seconds
 
         certificate = await store(
             sessions,
@@ -239,7 +257,7 @@ class CertificateIssuer:
             on_settled=on_settled,
         )
         self._observe(
-            StageTimings(fetched.seconds, rendered - reserved_at, done - rendered),
+            StageTimings(fetched.seconds, rendering, made.sign_seconds),
             reserving=reserved_at - started - fetched.seconds,
         )
         log.info(
