@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from services.issuer.certificates.rendering import (
     CertificateMovement,
     render_certificate,
 )
+from services.issuer.seal.issuing import seal_for
+from services.issuer.seal.keys import generate_seal_key
 from services.issuer.signing import create_development_pki, load_signer, sign_certificate_pdf
 from shared.db import make_engine, make_sessionmaker
 from tests.bench import wrk
@@ -37,9 +40,14 @@ async def authority_token(issuer_db: str) -> str:
     return created.token
 
 
+_SEAL_KEY = generate_seal_key()
+
+
 def _content(n: int) -> CertificateContent:
+    """The certificate an issuance makes, sealed as the service seals it (the seal makes
+    the QR code dense: about a third of the rendering)."""
     start = datetime(2015, 1, 1, 12, tzinfo=UTC)
-    return CertificateContent(
+    content = CertificateContent(
         number=f"CMM-2026-{n:06d}", issued_at=datetime.now(UTC), authority_name="Fiscalía (bench)",
         oficio_number=f"FGE-BENCH-2026-{n:06d}-O", oficio_date=date.today(), case_number=None,
         subject_full_name="PEREZ GOMEZ MARIA JOSE", subject_identity="Cédula 1710034065",
@@ -54,6 +62,7 @@ def _content(n: int) -> CertificateContent:
         ],
         verification_code="ABCD-EFGH-JKMN-PQRS", verify_url="http://127.0.0.1:8002/v1/verify/X",
     )  # fmt: skip
+    return replace(content, seal=seal_for(content, {"national_id": "1710034065"}, _SEAL_KEY))
 
 
 def bench_content() -> CertificateContent:
