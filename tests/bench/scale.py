@@ -102,11 +102,11 @@ def main(scale: str) -> None:
             result["history_search"] = searches
             stays = {}
             for name in files:
-                wanted_env = {"BENCH_TOKEN": reader,
+                wanted_env = {"BENCH_TOKEN": reader, "BENCH_PATH": "/v1/stays/summary",
                               "BENCH_IDENTITIES": str(OUT / f"scale-{name}.txt")}  # fmt: skip
                 stays[name] = wrk.run(
                     f"POST /v1/stays/summary ({name} persons, {scale})", registry.url,
-                    "stays.lua", env=wanted_env,
+                    "history.lua", env=wanted_env,
                 ).row()  # fmt: skip
             result["stays_summary"] = stays
             result["registry_rss_mb"] = _rss_mb(registry.process.pid)

@@ -12,7 +12,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.movements.answer import MOVEMENT_ANSWER
+from services.registry.movements.answer import MOVEMENT_ANSWER, previous_direction
 from shared.db import positional
 from shared.request_id import current_request_id
 
@@ -97,21 +97,9 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
             LEFT JOIN annulments a ON a.movement_id = m.movement_id
             LEFT JOIN api_clients c ON c.id = a.annulled_by
             CROSS JOIN (SELECT id AS person_id FROM target) canonical
-            LEFT JOIN LATERAL (
-                SELECT latest.direction
-                FROM members s2 CROSS JOIN LATERAL (
-                    SELECT p.direction, p.occurred_at, p.movement_id FROM movements p
-                    WHERE p.person_id = s2.id
-                      AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
-                    ORDER BY p.occurred_at DESC, p.movement_id DESC
-                    LIMIT 1
-                ) latest
-                WHERE s.lagged IS NULL AND a.movement_id IS NULL
-                ORDER BY latest.occurred_at DESC, latest.movement_id DESC
-                LIMIT 1
-            ) before ON true
+            LEFT JOIN LATERAL {
+        previous_direction("members", "s.lagged IS NULL AND a.movement_id IS NULL")
+    } before ON true
             CROSS JOIN LATERAL (SELECT coalesce(s.lagged, before.direction) AS prev_direction) x
             WHERE s.n <= :limit
            ) AS movements,

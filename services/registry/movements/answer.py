@@ -116,27 +116,36 @@ MOVEMENT_ANSWER = _object(
     ))),
 )  # fmt: skip
 
-# `prev`: the read-time rule. The direction of the person's previous non-annulled movement
-# in time (time, then id), as the whole history stands now, late uploads included: one
-# backward index probe per movement shown (per merged record), however long the history.
-MOVEMENT_JOINS = """
-    JOIN persons pc ON pc.id = m.person_id
-    LEFT JOIN annulments a ON a.movement_id = m.movement_id
-    LEFT JOIN api_clients c ON c.id = a.annulled_by
-    LEFT JOIN LATERAL (
+
+def previous_direction(records: str, when: str) -> str:
+    """The read-time rule's probe, for a ``LEFT JOIN LATERAL``: the direction of the
+    person's previous non-annulled movement before ``m`` in time (time, then id), as the
+    whole history stands now, late uploads included. ``records`` are the person's merged
+    records (a FROM item with ``id``, aliased ``r``); one backward index probe per record,
+    however long the history; ``when`` says for which rows it is needed at all."""
+    return f"""(
         SELECT latest.direction
-        FROM persons s CROSS JOIN LATERAL (
+        FROM {records} r CROSS JOIN LATERAL (
             SELECT p.direction, p.occurred_at, p.movement_id FROM movements p
-            WHERE p.person_id = s.id
+            WHERE p.person_id = r.id
               AND (p.occurred_at, p.movement_id) < (m.occurred_at, m.movement_id)
               AND NOT EXISTS (SELECT 1 FROM annulments pa WHERE pa.movement_id = p.movement_id)
             ORDER BY p.occurred_at DESC, p.movement_id DESC
             LIMIT 1
         ) latest
-        WHERE s.canonical_id = pc.canonical_id
+        WHERE {when}
         ORDER BY latest.occurred_at DESC, latest.movement_id DESC
         LIMIT 1
-    ) prev ON true
+    )"""  # noqa: S608  # composed from this module's constants, never from input
+
+
+# `prev`: the read-time rule, for one movement read alone (GET, the POST of a retry).
+MOVEMENT_JOINS = f"""
+    JOIN persons pc ON pc.id = m.person_id
+    LEFT JOIN annulments a ON a.movement_id = m.movement_id
+    LEFT JOIN api_clients c ON c.id = a.annulled_by
+    LEFT JOIN LATERAL {previous_direction("persons", "r.canonical_id = pc.canonical_id")} prev
+        ON true
 """
 
 _CONSECUTIVE = ("CONSECUTIVE_ENTRY", "CONSECUTIVE_EXIT")
