@@ -8,6 +8,7 @@ endpoint returns and rolls back when it raises. Services and repositories only
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 import weakref
@@ -27,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shared.settings import DatabaseSettings, asyncpg_url
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -226,14 +229,21 @@ class DriverPool:
         async with pool.acquire() as connection:
             yield connection
 
-    async def close(self) -> None:
+    async def close(self, *, grace_seconds: float = 5.0) -> None:
+        """Close gracefully what this loop's requests have released; after
+        ``grace_seconds``, or for another loop's pool, cut the connections: a shutdown
+        never waits on a request that will not finish."""
         loop = asyncio.get_running_loop()
-        for owner, pool in list(self._pools.items()):
+        pools, self._pools = list(self._pools.items()), weakref.WeakKeyDictionary()
+        for owner, pool in pools:
             if owner is loop:
-                await pool.close()
+                try:
+                    await asyncio.wait_for(pool.close(), grace_seconds)
+                except TimeoutError:
+                    log.warning("driver pool still in use after %s s at shutdown", grace_seconds)
+                    pool.terminate()
             else:
                 pool.terminate()
-        self._pools.clear()
 
 
 def driver_pool_from_settings(settings: DatabaseSettings, *, application_name: str) -> DriverPool:
