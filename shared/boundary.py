@@ -1,4 +1,5 @@
-"""The outer edge of every request: one access-log line, and no exception escapes.
+"""The outer edge of every request: one access-log line, its HTTP metrics, and no
+exception escapes.
 
 Pure ASGI (no ``BaseHTTPMiddleware``): nothing is buffered and no extra task is
 spawned per request. An exception that nothing handled becomes a problem+json
@@ -15,6 +16,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import http_metrics
 from shared.db import is_database_unavailable
 from shared.errors import PROBLEM_JSON, Problem, ServiceUnavailable, internal_error
 
@@ -48,6 +50,8 @@ class RequestBoundary:
             problem = _problem_for(exc)
             await _send_problem(problem, scope, tracking_send)
         finally:
+            elapsed = time.perf_counter() - started
+            http_metrics.observe(scope, status, elapsed)
             # Paths carry only opaque ids; identity numbers travel in POST bodies.
             access_log.info(
                 "request",
@@ -55,7 +59,7 @@ class RequestBoundary:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
 

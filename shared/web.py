@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from shared import http_metrics
 from shared.auth import TokenCache, TokenLookup, _public_rate_limit, literal_routes
 from shared.body_limit import BodySizeLimitMiddleware
 from shared.boundary import RequestBoundary
@@ -52,10 +52,8 @@ def install_common(app: FastAPI, settings: ServiceSettings, *, token_lookup: Tok
             {"status": "unavailable", "database": "unreachable"}, 503, headers={"Retry-After": "5"}
         )
 
-    Instrumentator(
-        excluded_handlers=["/metrics", "/livez", "/readyz"],
-        should_group_status_codes=False,
-    ).instrument(app).expose(app, include_in_schema=False)
+    # Requests are counted and timed by the boundary (shared/http_metrics.py).
+    app.get("/metrics", include_in_schema=False)(http_metrics.metrics)
 
 
 def operation_id(route: APIRoute) -> str:

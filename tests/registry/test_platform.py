@@ -100,6 +100,24 @@ async def test_metrics_count_movements(registry: AsyncClient, tokens: Tokens) ->
     )
 
 
+async def test_metrics_time_requests_by_route_template(
+    registry: AsyncClient, tokens: Tokens
+) -> None:
+    created = await registry.post("/v1/movements", json=movement(), headers=tokens.terminal)
+    movement_id = created.json()["movement_id"]
+    await registry.get(f"/v1/movements/{movement_id}", headers=tokens.terminal)
+    await registry.get("/no/such/path/12345")
+    await registry.get("/livez")
+    metrics = (await registry.get("/metrics")).text
+    assert 'http_requests_total{handler="/v1/movements",method="POST",status="201"}' in metrics
+    # The template, never the id: a label per movement would grow without bound.
+    assert 'handler="/v1/movements/{movement_id}",method="GET",status="200"' in metrics
+    assert movement_id not in metrics
+    assert 'http_requests_total{handler="none",method="GET",status="404"}' in metrics
+    assert "http_request_duration_seconds_bucket{" in metrics
+    assert 'handler="/livez"' not in metrics  # probes are not measured
+
+
 async def test_control_points_are_seeded_with_ecuadors_official_points(
     registry: AsyncClient, tokens: Tokens
 ) -> None:
