@@ -1,4 +1,5 @@
-"""History queries: one statement per page, the access-log row included."""
+"""History queries: one read-only statement per page (its access-log row is written by
+services/registry/access_log/writer.py before the page is sent)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.movements.answer import MOVEMENT_ANSWER, previous_direction
 from shared.db import positional
-from shared.request_id import current_request_id
 
 # The person is the canonical one of whoever holds the identifier; its movements are
 # those of every person merged into it. Names and birth data are the data of record
@@ -81,14 +81,6 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
                                       ORDER BY page.occurred_at, page.movement_id) AS lagged
         FROM page JOIN movements m ON m.movement_id = page.movement_id
         LEFT JOIN annulments a ON a.movement_id = page.movement_id
-    ),
-    logged AS (
-        INSERT INTO access_log (client_id, action, identity, person_id, purpose, reference,
-                                movement_count, request_id, on_behalf_of)
-        SELECT :client_id, 'HISTORY_SEARCH', CAST(:identity AS jsonb), (SELECT id FROM target),
-               :purpose, :reference, least((SELECT count(*) FROM page), :limit), :request_id,
-               :on_behalf_of
-        RETURNING id
     )
     SELECT (SELECT row_to_json(person)::text FROM person) AS person,
            (SELECT '[' || coalesce(string_agg({MOVEMENT_ANSWER}, ',' ORDER BY s.n), '') || ']'
@@ -106,7 +98,8 @@ _HISTORY_PAGE, _HISTORY_PAGE_PARAMETERS = positional(
            (SELECT count(*) > :limit FROM page) AS more,
            (SELECT s.occurred_at FROM shown s WHERE s.n = :limit) AS last_occurred_at,
            (SELECT s.movement_id FROM shown s WHERE s.n = :limit) AS last_movement_id,
-           (SELECT id FROM logged) AS access_log_id
+           (SELECT id FROM target) AS person_id,
+           least((SELECT count(*) FROM page), :limit) AS shown
     """
 )
 
@@ -121,6 +114,8 @@ class PageRows:
     movements: str  # [MovementOut, ...]
     # The page's last movement, when more follow: the next page's cursor.
     more_after: tuple[datetime, UUID] | None
+    person_id: UUID | None  # the canonical person, for the access log
+    shown: int  # movements on the page
 
 
 def _json(value: Any) -> Any:
@@ -136,27 +131,20 @@ async def history_page(
     after_ts: datetime,
     after_id: UUID,
     limit: int,
-    client_id: UUID,
-    identity: dict[str, Any],
-    purpose: str,
-    reference: str,
-    on_behalf_of: str | None = None,
 ) -> PageRows:
     parameters = {
         "identifier": identifier, "from_ts": from_ts, "to_ts": to_ts,
-        "after_ts": after_ts, "after_id": after_id, "fetch": limit + 1,
-        "limit": limit, "client_id": client_id, "identity": json.dumps(identity),
-        "purpose": purpose, "reference": reference, "request_id": current_request_id(),
-        "on_behalf_of": on_behalf_of,
+        "after_ts": after_ts, "after_id": after_id, "fetch": limit + 1, "limit": limit,
     }  # fmt: skip
-    # The request's one statement: the access-log row and the page commit together in
-    # PostgreSQL's implicit transaction.
     row = await connection.fetchrow(
         _HISTORY_PAGE, *(parameters[name] for name in _HISTORY_PAGE_PARAMETERS)
     )
     assert row is not None  # an aggregate over the CTEs: always one row
     more_after = (row["last_occurred_at"], row["last_movement_id"]) if row["more"] else None
-    return PageRows(person=row["person"], movements=row["movements"], more_after=more_after)
+    return PageRows(
+        person=row["person"], movements=row["movements"], more_after=more_after,
+        person_id=row["person_id"], shown=row["shown"],
+    )  # fmt: skip
 
 
 async def person_by_id(session: AsyncSession, person_id: UUID) -> dict[str, Any] | None:
