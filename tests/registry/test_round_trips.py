@@ -108,7 +108,7 @@ async def test_a_history_page_is_one_read_and_its_access_log_row_after_auth(
     assert "INSERT INTO access_log" in statements[2]
 
 
-async def test_a_stay_summary_is_one_statement_after_auth(
+async def test_a_stay_summary_is_one_read_and_its_access_log_row_after_auth(
     registry: AsyncClient, tokens: Tokens, registry_connection: AsyncConnection
 ) -> None:
     cedula = a_cedula(1320)
@@ -125,4 +125,6 @@ async def test_a_stay_summary_is_one_statement_after_auth(
     async with counted(registry_connection) as statements:
         result = await registry.post("/v1/stays/summary", json=body, headers=tokens.reader)
     assert result.json()["status"] == "ABROAD" and len(result.json()["stays"]) == 20
-    assert len(statements) == 2, statements  # token + the summary (person, crossings, log)
+    # token, the summary (person, crossings, last movement; read-only), its access-log row
+    assert len(statements) == 3, statements
+    assert "INSERT INTO access_log" in statements[2]

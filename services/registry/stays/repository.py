@@ -1,5 +1,6 @@
-"""One statement per summary: the person, their counted crossings in order, the last
-movement's answer row, and the access-log row."""
+"""One read-only statement per summary: the person, their counted crossings in order, the
+last movement's answer row (its access-log row is written by
+services/registry/access_log/writer.py before the summary is sent)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from services.registry.history.repository import PERSON_CTES, TARGET_BY_IDENTIFIER
 from services.registry.movements.answer import MOVEMENT_JOINS, MOVEMENT_ROW
 from services.registry.stays.counting import Direction
-from shared.request_id import current_request_id
+from shared.db import positional
 
 # Composed from constants only: no user input reaches the SQL text.
-_SUMMARY = text(
+_SUMMARY, _SUMMARY_PARAMETERS = positional(
     f"""
     WITH {TARGET_BY_IDENTIFIER}, {PERSON_CTES},
     counted AS (
@@ -30,14 +30,6 @@ _SUMMARY = text(
     latest AS (
         SELECT movement_id FROM counted
         ORDER BY occurred_at DESC, movement_id DESC LIMIT 1
-    ),
-    logged AS (
-        INSERT INTO access_log (client_id, action, identity, person_id, purpose, reference,
-                                movement_count, request_id, on_behalf_of)
-        SELECT :client_id, 'STAYS_SUMMARY', CAST(:identity AS jsonb), (SELECT id FROM target),
-               :purpose, :reference, (SELECT count(*) FROM counted), :request_id,
-               :on_behalf_of
-        RETURNING id
     )
     SELECT (SELECT row_to_json(person) FROM person) AS person,
            (SELECT array_agg(direction ORDER BY occurred_at, movement_id) FROM counted)
@@ -47,7 +39,8 @@ _SUMMARY = text(
            (SELECT {MOVEMENT_ROW}
             FROM latest l JOIN movements m ON m.movement_id = l.movement_id {MOVEMENT_JOINS}
            ) AS last_movement,
-           (SELECT id FROM logged) AS access_log_id
+           (SELECT id FROM target) AS person_id,
+           (SELECT count(*) FROM counted) AS counted
     """  # noqa: S608
 )
 
@@ -57,6 +50,8 @@ class SummaryRows:
     person: dict[str, Any] | None
     crossings: list[tuple[Direction, datetime]]
     last_movement: dict[str, Any] | None
+    person_id: UUID | None  # the canonical person, for the access log
+    counted: int  # crossings counted
 
 
 def _json(value: Any) -> Any:
@@ -64,31 +59,18 @@ def _json(value: Any) -> Any:
 
 
 async def summary_rows(
-    session: AsyncSession,
-    *,
-    identifier: str,
-    until_ts: datetime,
-    client_id: UUID,
-    identity: dict[str, Any],
-    purpose: str,
-    reference: str,
-    on_behalf_of: str | None = None,
+    connection: asyncpg.Connection, *, identifier: str, until_ts: datetime
 ) -> SummaryRows:
-    row = (
-        await session.execute(
-            _SUMMARY,
-            {
-                "identifier": identifier, "until_ts": until_ts, "client_id": client_id,
-                "identity": json.dumps(identity), "purpose": purpose, "reference": reference,
-                "request_id": current_request_id(), "on_behalf_of": on_behalf_of,
-            },
-        )
-    ).one()  # fmt: skip
+    parameters = {"identifier": identifier, "until_ts": until_ts}
+    row = await connection.fetchrow(_SUMMARY, *(parameters[n] for n in _SUMMARY_PARAMETERS))
+    assert row is not None  # an aggregate over the CTEs: always one row
     return SummaryRows(
-        person=_json(row.person),
+        person=_json(row["person"]),
         crossings=cast(
             list[tuple[Direction, datetime]],
-            list(zip(row.directions or [], row.moments or [], strict=True)),
+            list(zip(row["directions"] or [], row["moments"] or [], strict=True)),
         ),
-        last_movement=_json(row.last_movement),
+        last_movement=_json(row["last_movement"]),
+        person_id=row["person_id"],
+        counted=row["counted"],
     )

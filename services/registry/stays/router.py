@@ -4,7 +4,7 @@ from services.registry.deps import HistoryReader
 from services.registry.stays import service
 from services.registry.stays.schemas import StaysQuery, StaysSummary
 from shared.auth import GuardedRoute
-from shared.db import SessionDep
+from shared.db import ConnectionsDep
 from shared.errors import ProblemSchema
 
 router = APIRouter(tags=["stays"], route_class=GuardedRoute)
@@ -18,7 +18,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 @router.post("/v1/stays/summary", response_model=StaysSummary, responses=_PROBLEMS)
 async def stays_summary(
-    query: StaysQuery, request: Request, session: SessionDep, caller: HistoryReader
+    query: StaysQuery, request: Request, connections: ConnectionsDep, caller: HistoryReader
 ) -> StaysSummary:
     """How long a person has been in Ecuador and abroad, as of `on` (scope `history:read`).
 
@@ -47,7 +47,7 @@ async def stays_summary(
     """
     settings = request.app.state.settings
     return await service.summarise(
-        session,
+        connections,
         query,
         client_id=caller.client_id,
         allowance_days=settings.visitor_allowance_days,

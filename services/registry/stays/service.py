@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from services.registry.access_log import writer
 from services.registry.calendar import today_in_ecuador
 from services.registry.history.schemas import PersonOut
 from services.registry.history.service import start_of
@@ -14,10 +13,12 @@ from services.registry.movements.answer import movement_answer
 from services.registry.stays import counting
 from services.registry.stays.repository import summary_rows
 from services.registry.stays.schemas import StaysQuery, StaysSummary
+from shared.db import Connections
+from shared.request_id import current_request_id
 
 
 async def summarise(
-    session: AsyncSession,
+    connections: Connections,
     query: StaysQuery,
     *,
     client_id: UUID,
@@ -25,16 +26,27 @@ async def summarise(
     window_days: int,
 ) -> StaysSummary:
     on = query.on or today_in_ecuador()
-    rows = await summary_rows(
-        session,
-        identifier=query.identity.identifier(),
-        until_ts=start_of(on + timedelta(days=1)),
-        client_id=client_id,
-        # The audit trail keeps what was asked for; it is the one place it must be.
-        identity=query.identity.model_dump(exclude_none=True),
-        purpose=query.purpose,
-        reference=query.reference,
-        on_behalf_of=query.on_behalf_of,
+    async with connections.acquire() as connection:
+        rows = await summary_rows(
+            connection,
+            identifier=query.identity.identifier(),
+            until_ts=start_of(on + timedelta(days=1)),
+        )
+    # Committed before the summary is sent: no personal data leaves without its row.
+    await writer.append(
+        connections,
+        writer.Entry(
+            client_id=client_id,
+            action="STAYS_SUMMARY",
+            # The audit trail keeps what was asked for; it is the one place it must be.
+            identity=query.identity.model_dump(exclude_none=True),
+            person_id=rows.person_id,
+            purpose=query.purpose,
+            reference=query.reference,
+            movement_count=rows.counted,
+            request_id=current_request_id(),
+            on_behalf_of=query.on_behalf_of,
+        ),
     )
     person = PersonOut.model_validate(rows.person) if rows.person else None
     summary = counting.summarise(
