@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -246,3 +247,31 @@ def test_country_label() -> None:
     assert country_label(" col ") == "COL — Colombia"
     assert country_label("ZZZ") == "ZZZ"
     assert country_label(None) == "—"
+
+
+@pytest.mark.parametrize("kind", ["random", "repetitive"])
+def test_the_fixed_mask_qr_decodes_whatever_the_seal(kind: str) -> None:
+    """The QR is built with one fixed mask (no mask search): it must decode for seals of
+    every shape, the pseudo-random ones a signature gives and degenerate repetitive ones."""
+    from PIL import Image
+
+    from services.issuer.certificates.rendering_layout import _QrCode
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+    rng = random.Random(18004)
+    for n in range(12):
+        if kind == "random":
+            seal = "".join(rng.choice(alphabet) for _ in range(300 + 10 * n))
+        else:
+            seal = alphabet[n] * (300 + 10 * n)
+        modules = _QrCode(VERIFY_URL, seal).modules
+        scale, quiet = 4, 4
+        side = (len(modules) + 2 * quiet) * scale
+        image = Image.new("L", (side, side), 255)
+        for r, row in enumerate(modules):
+            for c, dark in enumerate(row):
+                if dark:
+                    x, y = (c + quiet) * scale, (r + quiet) * scale
+                    image.paste(0, (x, y, x + scale, y + scale))
+        results = zxingcpp.read_barcodes(image)
+        assert [r.text for r in results] == [f"{VERIFY_URL}#{seal}"], (kind, n)
