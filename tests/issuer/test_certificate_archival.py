@@ -162,6 +162,13 @@ def test_structure_tree_has_headings_a_figure_and_table_headers(unsigned: bytes)
         movements = [node for _p, tag, node in elements if tag == "Table"][1]
         assert len(movements.K) == 61
         assert all(parent == "TR" for parent, tag, _ in elements if tag in ("TH", "TD"))
+        # Content named by a bare MCID is on the element's /Pg page; elsewhere by an MCR.
+        for _p, _tag, node in elements:
+            for kid in node.K:
+                if isinstance(kid, int):
+                    assert "/Pg" in node, node.S
+                elif kid.get("/Type") == "/MCR":
+                    assert "/Pg" in kid and "/MCID" in kid
 
 
 def _marked_operators(page: pikepdf.Page) -> Iterator[tuple[str, list[int | str]]]:

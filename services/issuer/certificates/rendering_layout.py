@@ -19,6 +19,8 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from services.issuer.certificates.rendering_fonts import ITALIC, REGULAR
@@ -294,11 +296,12 @@ def heading(text: str) -> list[Flowable]:
 
 def movements_table(rows: Sequence[Sequence[str]]) -> Table:
     """One row per movement; the 2nd column (ENTRADA/SALIDA) is bold. Header repeats per page."""
-    data: list[list[Paragraph]] = [[_p(h, _S_TH, None) for h in MOVEMENT_HEADERS]]
+    data: list[list[Paragraph | str]] = [[_p(h, _S_TH, None) for h in MOVEMENT_HEADERS]]
     for row in rows:
-        cells = [_p(value, _S_TD, None) for value in row]
-        cells[1] = _p(row[1], _S_TD_BOLD, None)
-        data.append(cells)
+        data.append([
+            _cell_text(value, _S_TD_BOLD if column == 1 else _S_TD, width - 2 * _CELL_PAD)
+            for column, (value, width) in enumerate(zip(row, _MOVEMENT_COL_WIDTHS, strict=True))
+        ])  # fmt: skip
     return Table(
         data,
         colWidths=list(_MOVEMENT_COL_WIDTHS),
@@ -312,9 +315,29 @@ def movements_table(rows: Sequence[Sequence[str]]) -> Table:
             ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
             ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
             ("BOX", (0, 0), (-1, -1), 0.5, ACCENT),
-            *_padding(3, 3, 2.5, 2.5),
+            *_padding(_CELL_PAD, _CELL_PAD, 2.5, 2.5),
+            # What _S_TD / _S_TD_BOLD say, for the cells drawn as text (_cell_text).
+            ("FONTNAME", (0, 1), (-1, -1), _S_TD.fontName),
+            ("FONTNAME", (1, 1), (1, -1), _S_TD_BOLD.fontName),
+            ("FONTSIZE", (0, 1), (-1, -1), _S_TD.fontSize),
+            ("LEADING", (0, 1), (-1, -1), _S_TD.leading),
+            ("TEXTCOLOR", (0, 1), (-1, -1), _S_TD.textColor),
         ],
     )
+
+
+_CELL_PAD: Final = 3
+
+
+def _cell_text(text: str, style: ParagraphStyle, width: float) -> Paragraph | str:
+    """A movement cell as lines of text the table draws itself, wrapped at word breaks
+    to ``width``: a Paragraph per cell (markup parser, fragments, line breaking) was a
+    quarter of a 50-movement certificate's rendering. A word wider than the column (a
+    long document number) still gets a Paragraph, which splits it."""
+    lines = simpleSplit(text, style.fontName, style.fontSize, width)
+    if any(stringWidth(line, style.fontName, style.fontSize) > width for line in lines):
+        return _p(text, style, None)
+    return "\n".join(lines)
 
 
 def totals_line(text: str) -> Paragraph:
