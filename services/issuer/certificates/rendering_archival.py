@@ -107,7 +107,7 @@ def _structure_tree(document: pikepdf.Pdf, structure: StructureRecorder) -> None
         shared_page = next(iter(content_pages)) if len(content_pages) == 1 else None
         if shared_page is not None:
             node.Pg = pages[shared_page].obj
-        kids = []
+        kids: list[pikepdf.Object | int] = []
         for kid in element.kids:
             if isinstance(kid, StructElement):
                 kids.append(build(kid, node))
