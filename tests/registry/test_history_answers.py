@@ -53,10 +53,6 @@ async def test_every_movement_in_a_page_reads_as_it_does_alone(
     for shown in listed:
         alone = await registry.get(f"/v1/movements/{shown['movement_id']}", headers=tokens.reader)
         assert shown == alone.json()
-        # In the same order too: the page's stored text (movements.answer_head) follows
-        # MovementOut's field order, so a movement reads the same byte for byte.
-        assert list(shown) == list(alone.json()) == list(MovementOut.model_fields)
-        assert list(shown["traveller"]) == list(alone.json()["traveller"])
     assert listed[1]["annulment"]["reference"] == "MEMO-1"
     assert listed[1]["transport"] == {"mode": "AIR", "carrier": "LATAM", "number": "LA1440"}
     assert listed[2]["transport"] == {"mode": "LAND", "carrier": None, "number": None}

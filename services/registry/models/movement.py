@@ -5,7 +5,6 @@ from uuid import UUID
 from sqlalchemy import (
     ARRAY,
     CheckConstraint,
-    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -67,20 +66,6 @@ class Movement(Base):
     )
     recorded_by: Mapped[UUID] = mapped_column(ForeignKey("api_clients.id"))
     request_id: Mapped[str | None] = mapped_column(Text)
-    # The JSON text of the answer's fields that never change, written by PostgreSQL
-    # (migration 0010); history pages send it as it is. Not loaded with the object.
-    answer_head: Mapped[str] = mapped_column(
-        Text,
-        Computed(
-            "movement_answer_head(direction, occurred_at, control_point, document_type, "
-            "document_number, issuing_country, nationality, national_id, surnames, "
-            "given_names, birth_date, sex, transport_mode, transport_carrier, "
-            "transport_number, origin_country, destination_country, observations, minor, "
-            "recorded_at)",
-            persisted=True,
-        ),
-        deferred=True,
-    )
 
 
 class Annulment(Base):

@@ -76,32 +76,45 @@ def _when(condition: str, value: str) -> str:
 # JSON as it is (history pages): `m` the movement, `a`/`c` its annulment and annulling
 # client, `canonical.person_id` the canonical person, `prev_direction` the direction of the
 # person's previous non-annulled movement (the read-time rule of anomalies_of, in SQL).
-# Fields from direction to recorded_at never change: the row stores their text
-# (m.answer_head, written by PostgreSQL at insert: migration 0010); only the person, the
-# read-time anomalies and the annulment are written here, on each read.
-_READ_TIME_ANOMALIES = _value("""CASE WHEN a.annulled_at IS NOT NULL THEN m.anomalies ELSE
+MOVEMENT_ANSWER = _object(
+    ("movement_id", _plain("m.movement_id")),
+    ("person_id", _plain("canonical.person_id")),
+    ("direction", _plain("m.direction")),
+    ("occurred_at", _plain(utc_timestamp("m.occurred_at"))),
+    ("control_point", _value("m.control_point")),
+    ("traveller", _object(
+        ("document_type", _plain("m.document_type")),
+        ("document_number", _value("m.document_number")),
+        ("issuing_country", _value("m.issuing_country")),
+        ("nationality", _value("m.nationality")),
+        ("national_id", _value("m.national_id")),
+        ("surnames", _value("m.surnames")),
+        ("given_names", _value("m.given_names")),
+        ("birth_date", _plain("m.birth_date")),
+        ("sex", _plain("m.sex")),
+    )),
+    ("transport", _when("coalesce(m.transport_mode, '') <> ''", _object(
+        ("mode", _plain("m.transport_mode")),
+        ("carrier", _value("m.transport_carrier")),
+        ("number", _value("m.transport_number")),
+    ))),
+    ("origin_country", _value("m.origin_country")),
+    ("destination_country", _value("m.destination_country")),
+    ("observations", _value("m.observations")),
+    ("minor", "coalesce(m.minor::text, 'null')"),
+    ("anomalies", _value("""CASE WHEN a.annulled_at IS NOT NULL THEN m.anomalies ELSE
         CASE WHEN prev_direction = m.direction
              THEN ARRAY['CONSECUTIVE_' || m.direction] ELSE '{}'::text[] END
         || array_remove(array_remove(m.anomalies, 'CONSECUTIVE_ENTRY'), 'CONSECUTIVE_EXIT')
-    END""")
-_ANNULMENT = _when("a.annulled_at IS NOT NULL", _object(
-    ("reason", _value("a.reason")),
-    ("reference", _value("a.reference")),
-    ("annulled_by", _value("coalesce(c.name, a.annulled_by::text)")),
-    ("annulled_at", _plain(utc_timestamp("a.annulled_at"))),
-))  # fmt: skip
-MOVEMENT_ANSWER = (
-    "'{\"movement_id\":' || "
-    + _plain("m.movement_id")
-    + " || ',\"person_id\":' || "
-    + _plain("canonical.person_id")
-    + " || ',' || m.answer_head"
-    + " || ',\"anomalies\":' || "
-    + _READ_TIME_ANOMALIES
-    + " || ',\"annulment\":' || "
-    + _ANNULMENT
-    + " || '}'"
-)
+    END""")),
+    ("recorded_at", _plain(utc_timestamp("m.recorded_at"))),
+    ("annulment", _when("a.annulled_at IS NOT NULL", _object(
+        ("reason", _value("a.reason")),
+        ("reference", _value("a.reference")),
+        ("annulled_by", _value("coalesce(c.name, a.annulled_by::text)")),
+        ("annulled_at", _plain(utc_timestamp("a.annulled_at"))),
+    ))),
+)  # fmt: skip
 
 
 def previous_direction(records: str, when: str) -> str:

@@ -298,9 +298,6 @@ class MovementOut(BaseModel):
     minor: MinorBlock | None = Field(
         default=None, description="Arts. 136-137 data, when captured for a minor."
     )
-    recorded_at: datetime = Field(description="When the registry stored it.")
-    # Everything above is stored with the movement and never changes (the history page
-    # sends it as stored: movements.answer_head); what follows is derived on each read.
     anomalies: list[str] = Field(
         description="Flags, never rejections. `CONSECUTIVE_ENTRY` / `CONSECUTIVE_EXIT`: the "
         "previous movement in time has the same direction. The POST answer (and batch "
@@ -311,6 +308,7 @@ class MovementOut(BaseModel):
         "of record), `DOCUMENT_HELD_BY_OTHER_PERSON`, `MINOR_WITHOUT_COMPANION_RECORD`, "
         "`MINOR_EXIT_WITHOUT_AUTHORIZATION`."
     )
+    recorded_at: datetime = Field(description="When the registry stored it.")
     annulment: Annulment | None = Field(
         default=None, description="Set when the record was annulled; it then counts nowhere."
     )
