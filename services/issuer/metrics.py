@@ -1,4 +1,4 @@
-"""Domain metrics, next to the HTTP ones the instrumentator exposes on /metrics."""
+"""Domain metrics, next to the HTTP ones (shared/http_metrics.py) on /metrics."""
 
 from __future__ import annotations
 
