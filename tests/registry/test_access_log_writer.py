@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from services.registry.access_log import writer
 from services.registry.app import create_app
-from services.registry.clients.service import create_client
+from services.registry.clients.service import CreatedClient, create_client
 from services.registry.settings import RegistrySettings
 from shared.db import SessionConnections, make_sessionmaker
 
@@ -24,6 +24,12 @@ def _connections(registry_connection: AsyncConnection) -> SessionConnections:
             join_transaction_mode="create_savepoint",
         )
     )  # fmt: skip
+
+
+async def _reader(session: AsyncSession) -> CreatedClient:
+    client = await create_client(session, name="group commit", scopes="history:read")
+    await session.flush()
+    return client
 
 
 def _entry(client_id: uuid.UUID, n: int) -> writer.Entry:
@@ -48,8 +54,7 @@ async def _rows(session: AsyncSession, prefix: str) -> list[tuple[str, str, int,
 async def test_concurrent_rows_are_committed_together_in_arrival_order(
     registry_connection: AsyncConnection, registry_session: AsyncSession
 ) -> None:
-    client = await create_client(registry_session, name="group commit", scopes="history:read")
-    await registry_session.flush()
+    client = await _reader(registry_session)
     connections = _connections(registry_connection)
     await asyncio.gather(
         *(writer.append(connections, _entry(client.client_id, n)) for n in range(40))
@@ -73,8 +78,7 @@ async def test_concurrent_rows_are_committed_together_in_arrival_order(
 async def test_a_row_that_cannot_be_written_fails_alone(
     registry_connection: AsyncConnection, registry_session: AsyncSession
 ) -> None:
-    client = await create_client(registry_session, name="group commit", scopes="history:read")
-    await registry_session.flush()
+    client = await _reader(registry_session)
     connections = _connections(registry_connection)
     entries = [_entry(client.client_id, n) for n in range(5)]
     entries[2] = _entry(uuid.uuid4(), 2)  # no such client: the foreign key refuses it

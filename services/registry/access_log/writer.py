@@ -23,12 +23,14 @@ import json
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from prometheus_client import Histogram
 
 from shared.db import Connections, is_database_unavailable
+from shared.identity import IdentityQuery
+from shared.request_id import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,42 @@ class _Queue:
 _queues: weakref.WeakKeyDictionary[
     Connections, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue]
 ] = weakref.WeakKeyDictionary()
+
+
+class PersonRead(Protocol):
+    """What a search for a person's data says about itself (history, stays)."""
+
+    @property
+    def identity(self) -> IdentityQuery: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def on_behalf_of(self) -> str | None: ...
+
+
+async def log_read(
+    connections: Connections, query: PersonRead, *, action: str, client_id: UUID,
+    person_id: UUID | None, movement_count: int,
+) -> None:  # fmt: skip
+    """Write the access-log row of ``query``'s read; return once it is committed. Call it
+    before the data is sent: no personal data leaves without its row."""
+    await append(
+        connections,
+        Entry(
+            client_id=client_id,
+            action=action,
+            # The audit trail keeps what was asked for; it is the one place it must be.
+            identity=query.identity.model_dump(exclude_none=True),
+            person_id=person_id,
+            purpose=query.purpose,
+            reference=query.reference,
+            movement_count=movement_count,
+            request_id=current_request_id(),
+            on_behalf_of=query.on_behalf_of,
+        ),
+    )
 
 
 async def append(connections: Connections, entry: Entry) -> None:

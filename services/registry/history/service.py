@@ -17,7 +17,6 @@ from services.registry.history.schemas import HistorySearch, PersonOut
 from shared.db import Connections
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
-from shared.request_id import current_request_id
 
 _BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 1, 1, tzinfo=UTC)
@@ -53,22 +52,11 @@ async def search(connections: Connections, query: HistorySearch, *, client_id: U
             after_id=after_id,
             limit=query.limit,
         )
-    # Committed before the page is sent: no personal data leaves without its row.
-    await writer.append(
-        connections,
-        writer.Entry(
-            client_id=client_id,
-            action="HISTORY_SEARCH",
-            # The audit trail keeps what was asked for; it is the one place it must be.
-            identity=query.identity.model_dump(exclude_none=True),
-            person_id=rows.person_id,
-            purpose=query.purpose,
-            reference=query.reference,
-            movement_count=rows.shown,
-            request_id=current_request_id(),
-            on_behalf_of=query.on_behalf_of,
-        ),
-    )
+    # Before the data is sent: no personal data leaves without its access-log row.
+    await writer.log_read(
+        connections, query, action="HISTORY_SEARCH", client_id=client_id,
+        person_id=rows.person_id, movement_count=rows.shown,
+    )  # fmt: skip
     metrics.HISTORY_SEARCHES.labels(query.purpose).inc()
     next_cursor = None
     if rows.more_after is not None:

@@ -14,7 +14,6 @@ from services.registry.stays import counting
 from services.registry.stays.repository import summary_rows
 from services.registry.stays.schemas import StaysQuery, StaysSummary
 from shared.db import Connections
-from shared.request_id import current_request_id
 
 
 async def summarise(
@@ -32,22 +31,11 @@ async def summarise(
             identifier=query.identity.identifier(),
             until_ts=start_of(on + timedelta(days=1)),
         )
-    # Committed before the summary is sent: no personal data leaves without its row.
-    await writer.append(
-        connections,
-        writer.Entry(
-            client_id=client_id,
-            action="STAYS_SUMMARY",
-            # The audit trail keeps what was asked for; it is the one place it must be.
-            identity=query.identity.model_dump(exclude_none=True),
-            person_id=rows.person_id,
-            purpose=query.purpose,
-            reference=query.reference,
-            movement_count=rows.counted,
-            request_id=current_request_id(),
-            on_behalf_of=query.on_behalf_of,
-        ),
-    )
+    # Before the data is sent: no personal data leaves without its access-log row.
+    await writer.log_read(
+        connections, query, action="STAYS_SUMMARY", client_id=client_id,
+        person_id=rows.person_id, movement_count=rows.counted,
+    )  # fmt: skip
     person = PersonOut.model_validate(rows.person) if rows.person else None
     summary = counting.summarise(
         rows.crossings,
