@@ -170,7 +170,7 @@ class _QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no type inform
         # certificate's rendering. Every mask is valid (ISO/IEC 18004 7.8); the score only
         # steers away from blocks and finder-like runs that low-entropy data can form, and
         # this symbol is mostly the seal: base45 of a signature, as good as random. Decoded
-        # in tests (tests/issuer/test_seal*.py, zxing-cpp).
+        # with zxing-cpp in tests/issuer/test_rendering.py, random and degenerate seals.
         qr.version = qr.calculate_version()
         qr.makeImpl(False, _QR_MASK)
         count: int = qr.getModuleCount()
