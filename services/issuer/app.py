@@ -28,7 +28,7 @@ from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
 from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, install_common, operation_id
+from shared.web import finish_routes, include_routes, install_common, operation_id
 
 DESCRIPTION = """
 Issues the **Certificado de movimientos migratorios** that competent authorities
@@ -159,10 +159,13 @@ def create_app(
     )
     app.state.settings = settings
     install_common(app, settings, token_lookup=token_lookup(app.state))
-    app.include_router(certificate_requests_router)
-    app.include_router(certificates_router)
-    app.include_router(verify_router)
-    app.include_router(seal_router)
+    include_routes(
+        app,
+        certificate_requests_router,
+        certificates_router,
+        verify_router,
+        seal_router,
+    )
     finish_routes(app)
     return app
 

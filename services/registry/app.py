@@ -24,7 +24,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.stays.router import router as stays_router
 from shared.db import driver_pool_from_settings, engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, install_common, operation_id
+from shared.web import finish_routes, include_routes, install_common, operation_id
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,14 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         development=not settings.is_production,
     )
     install_common(app, settings, token_lookup=token_lookup(app.state))
-    app.include_router(control_points_router)
-    app.include_router(movements_router)
-    app.include_router(history_router)
-    app.include_router(stays_router)
-    app.include_router(access_log_router)
+    include_routes(
+        app,
+        control_points_router,
+        movements_router,
+        history_router,
+        stays_router,
+        access_log_router,
+    )
     finish_routes(app)
     return app
 

@@ -2,7 +2,7 @@ import math
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from fastapi.responses import JSONResponse
 
 from services.issuer.certificate_requests import service
@@ -18,14 +18,12 @@ from services.issuer.certificates.service import CertificateIssuer
 from services.issuer.deps import AuthorityCaller, IssuerDep, SessionsDep, Today
 from services.issuer.models import CertificateRequest
 from services.issuer.oficios.schemas import CertificateRequestIn
-from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import FieldError, InvalidInput, ProblemSchema, problem_response
 from shared.request_id import current_request_id
+from shared.web import api_router
 
-router = APIRouter(
-    prefix="/v1/certificate-requests", tags=["certificate requests"], route_class=GuardedRoute
-)
+router = api_router(prefix="/v1/certificate-requests", tags=["certificate requests"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},

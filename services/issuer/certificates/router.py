@@ -1,16 +1,16 @@
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from services.issuer.certificates import service
 from services.issuer.certificates.schemas import RevocationIn, RevocationOut
 from services.issuer.deps import AuthorityCaller, IssuerAdmin
-from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
+from shared.web import api_router
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-router = APIRouter(prefix="/v1/certificates", tags=["certificates"], route_class=GuardedRoute)
+router = api_router(prefix="/v1/certificates", tags=["certificates"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},

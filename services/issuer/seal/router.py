@@ -1,16 +1,17 @@
 """Public seal endpoints: the keys to check QR seals offline, and an online check."""
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from services.issuer.deps import KeysDep
-from shared.auth import GuardedRoute, PublicRateLimited
+from shared.auth import PublicRateLimited
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
+from shared.web import api_router
 
 from .schemas import SealCheckOut, SealIn, SealKeysOut
 from .service import check_seal
 
-router = APIRouter(tags=["verification (public)"], route_class=GuardedRoute)
+router = api_router(tags=["verification (public)"])
 
 
 @router.get("/v1/seal-keys", response_model=SealKeysOut)

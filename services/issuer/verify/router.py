@@ -1,6 +1,6 @@
 """Public endpoints: anyone holding a certificate, or its code, can check it."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.issuer.certificates.codes import normalise_verification_code
@@ -13,11 +13,12 @@ from services.issuer.verify.html import (
 )
 from services.issuer.verify.page_parts import content_security_policy
 from services.issuer.verify.schemas import PdfCheckOut, VerificationOut
-from shared.auth import GuardedRoute, PublicRateLimited
+from shared.auth import PublicRateLimited
 from shared.db import SessionDep
 from shared.errors import FieldError, InvalidInput, Problem, ProblemSchema
+from shared.web import api_router
 
-router = APIRouter(tags=["verification (public)"], route_class=GuardedRoute)
+router = api_router(tags=["verification (public)"])
 
 _PDF_TYPES = ("application/pdf", "application/octet-stream")
 

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from services.registry.access_log import search as search_service
 from services.registry.access_log.chain import chain_pending
@@ -12,11 +12,11 @@ from services.registry.access_log.schemas import (
 )
 from services.registry.access_log.signing import AuditKey
 from services.registry.deps import Auditor
-from shared.auth import GuardedRoute
 from shared.db import SessionDep
 from shared.errors import ProblemSchema
+from shared.web import api_router
 
-router = APIRouter(tags=["audit"], route_class=GuardedRoute)
+router = api_router(tags=["audit"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},

@@ -1,13 +1,12 @@
 from typing import Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from services.registry.deps import AnyClient
 from services.registry.models import ControlPoint
-from shared.auth import GuardedRoute
 from shared.db import SessionDep
+from shared.web import api_router
 
 
 class ControlPointOut(BaseModel):
@@ -24,7 +23,7 @@ class ControlPointList(BaseModel):
     items: list[ControlPointOut] = Field(description="Every control point, active or not.")
 
 
-router = APIRouter(prefix="/v1/control-points", tags=["control points"], route_class=GuardedRoute)
+router = api_router(prefix="/v1/control-points", tags=["control points"])
 
 
 @router.get("", response_model=ControlPointList)

@@ -1,15 +1,15 @@
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from services.registry.deps import HistoryReader
 from services.registry.history import service
 from services.registry.history.schemas import HistoryPage, HistorySearch, PersonOut
-from shared.auth import GuardedRoute
 from shared.db import ConnectionsDep, SessionDep
 from shared.errors import ProblemSchema
+from shared.web import api_router
 
-router = APIRouter(tags=["history"], route_class=GuardedRoute)
+router = api_router(tags=["history"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},

@@ -1,17 +1,16 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import Body, Response, status
 
 from services.registry.deps import MovementCorrector, MovementReader, MovementWriter
 from services.registry.movements import schemas, service
-from shared.auth import GuardedRoute
 from shared.db import ConnectionsDep, SessionDep
 from shared.errors import ProblemSchema
 from shared.request_id import current_request_id
-from shared.web import json_answer
+from shared.web import api_router, json_answer
 
-router = APIRouter(prefix="/v1/movements", tags=["movements"], route_class=GuardedRoute)
+router = api_router(prefix="/v1/movements", tags=["movements"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema, "description": "Missing or invalid token"},

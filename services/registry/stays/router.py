@@ -1,13 +1,13 @@
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from services.registry.deps import HistoryReader
 from services.registry.stays import service
 from services.registry.stays.schemas import StaysQuery, StaysSummary
-from shared.auth import GuardedRoute
 from shared.db import ConnectionsDep
 from shared.errors import ProblemSchema
+from shared.web import api_router
 
-router = APIRouter(tags=["stays"], route_class=GuardedRoute)
+router = api_router(tags=["stays"])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": ProblemSchema},
