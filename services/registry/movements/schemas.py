@@ -191,7 +191,13 @@ class MovementIn(Strict):
             if not extra:
                 raise
             raise merged(cls.__name__, exc, extra) from None
-        if extra := _cross_field_errors(movement.model_dump()):
+        # The three fields the cross-field rules read (a whole model_dump() was 3% of a POST).
+        parsed = {
+            "occurred_at": movement.occurred_at,
+            "traveller": {"birth_date": movement.traveller.birth_date},
+            "minor": movement.minor,
+        }
+        if extra := _cross_field_errors(parsed):
             raise merged(cls.__name__, None, extra)
         return movement
 
