@@ -6,11 +6,14 @@ import logging
 import re
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from shared.request_id import current_request_id
 
-_TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+# Runs of digits, each taken whole: a cédula is a run of exactly ten. ("(?<!\d)\d{10}(?!\d)"
+# says the same, but its lookbehind at every character cost twice as much: 38% of an
+# access line's instructions, callgrind.)
+_DIGIT_RUNS = re.compile(r"\d{10,}")
 
 
 def redact(text: str) -> str:
@@ -18,12 +21,14 @@ def redact(text: str) -> str:
     identity numbers on purpose, but a driver's error message may quote a value."""
     from shared.identity import is_valid_cedula
 
-    return _TEN_DIGITS.sub(
-        lambda m: mask(m.group()) or "" if is_valid_cedula(m.group()) else m.group(), text
-    )
+    def masked(run: re.Match[str]) -> str:
+        digits = run.group()
+        return mask(digits) or "" if len(digits) == 10 and is_valid_cedula(digits) else digits
+
+    return _DIGIT_RUNS.sub(masked, text)
 
 
-class _RedactingJsonFormatter(JsonFormatter):
+class _RedactingJsonFormatter(OrjsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.logging import configure_logging, mask
+from shared.logging import configure_logging, mask, redact
 from tests.conftest import Tokens
 from tests.support.factories import a_cedula, movement
 
@@ -72,3 +72,16 @@ def test_mask_keeps_only_the_ends() -> None:
     assert mask("1710034065") == "17******65"
     assert mask("AB1") == "***"
     assert mask(None) is None
+
+
+def test_redact_masks_exactly_the_valid_cedulas() -> None:
+    cedula = a_cedula(1203)
+    invalid = cedula[:9] + str((int(cedula[9]) + 1) % 10)
+    text = (
+        f"key CI:{cedula} ({cedula}) longer {cedula}7 shorter {cedula[:9]} "
+        f"invalid {invalid} request 3f{cedula}ab"
+    )
+    assert redact(text) == (
+        f"key CI:{mask(cedula)} ({mask(cedula)}) longer {cedula}7 shorter {cedula[:9]} "
+        f"invalid {invalid} request 3f{mask(cedula)}ab"
+    )
