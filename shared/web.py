@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -62,6 +63,15 @@ def operation_id(route: APIRoute) -> str:
     """Stable operation ids: the endpoint function's name (``record_movement``), which
     client generators turn into method and module names."""
     return route.name
+
+
+def telemetry(settings: ServiceSettings) -> TelemetryConfig:
+    """FastAPI's native OpenTelemetry: as configured, else off. Left on with no SDK, FastAPI
+    asks OpenTelemetry for its global providers on every request (environment lookups
+    included) only to find none."""
+    if settings.opentelemetry:
+        return {}
+    return {"tracing": False, "metrics": False, "logs": False}
 
 
 def api_router(**options: Any) -> APIRouter:

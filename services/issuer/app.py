@@ -28,7 +28,7 @@ from services.issuer.settings import IssuerSettings
 from services.issuer.verify.router import router as verify_router
 from shared.db import engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, include_routes, install_common, operation_id
+from shared.web import finish_routes, include_routes, install_common, operation_id, telemetry
 
 DESCRIPTION = """
 Issues the **Certificado de movimientos migratorios** that competent authorities
@@ -156,6 +156,7 @@ def create_app(
         openapi_tags=OPENAPI_TAGS,
         servers=[{"url": settings.public_base_url, "description": "this issuer"}],
         generate_unique_id_function=operation_id,
+        telemetry=telemetry(settings),
     )
     app.state.settings = settings
     install_common(app, settings, token_lookup=token_lookup(app.state))

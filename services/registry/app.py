@@ -24,7 +24,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.stays.router import router as stays_router
 from shared.db import driver_pool_from_settings, engine_from_settings, make_sessionmaker
 from shared.logging import configure_logging
-from shared.web import finish_routes, include_routes, install_common, operation_id
+from shared.web import finish_routes, include_routes, install_common, operation_id, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
         servers=[{"url": "http://127.0.0.1:8001", "description": "make run"}],
         generate_unique_id_function=operation_id,
+        telemetry=telemetry(settings),
     )
     app.state.settings = settings
     app.state.audit_key = load_audit_key(

@@ -65,7 +65,8 @@ def create_app() -> FastAPI:
         yield
         await app.state.pool.close()
 
-    app = FastAPI(lifespan=lifespan)
+    # FastAPI's native OpenTelemetry off, as in the services (shared/web.py telemetry()).
+    app = FastAPI(lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
 
     @app.get("/livez")
     async def livez() -> dict[str, str]:

@@ -13,6 +13,7 @@ from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 from shared import migrate
 from shared.db import SessionDep
+from shared.web import telemetry
 from tests.conftest import Tokens
 from tests.support.factories import movement
 from tests.support.postgres import scratch_database
@@ -79,6 +80,14 @@ async def test_unexpected_errors_are_problems_without_a_trace(registry_settings)
     assert response.headers["content-type"] == "application/problem+json"
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_fastapi_opentelemetry_is_off_unless_asked_for() -> None:
+    """Off, FastAPI skips its per-request lookup of OpenTelemetry's global providers."""
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    off = telemetry(RegistrySettings(database_url=url))
+    assert off == {"tracing": False, "metrics": False, "logs": False}
+    assert telemetry(RegistrySettings(database_url=url, opentelemetry=True)) == {}
 
 
 async def test_openapi_and_docs_are_served(registry: AsyncClient) -> None:
