@@ -12,7 +12,10 @@ updating five metric families.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar, cast
+
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -29,8 +32,22 @@ LATENCY = Histogram(
 # Probes and scrapes would drown the rest.
 UNMEASURED = frozenset({"/metrics", "/livez", "/readyz"})
 
-# labels() hashes and validates its arguments on every call: keep the children.
+M = TypeVar("M", bound=MetricWrapperBase)
+
+# labels() validates and hashes its arguments and takes a lock on every call: the
+# children are kept, here and for the services' own metrics (labelled()).
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+_labelled: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, made once per label set. Only for label values from a
+    bounded set (enums, route templates, catalog codes): each set is kept for good."""
+    key = (metric, values)
+    child = _labelled.get(key)
+    if child is None:
+        child = _labelled[key] = metric.labels(*values)
+    return cast(M, child)
 
 
 def handler_of(scope: Scope) -> str:

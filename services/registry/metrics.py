@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Histogram
 
+from shared.http_metrics import labelled
+
 if TYPE_CHECKING:
     from services.registry.movements.schemas import MovementIn
 
@@ -35,6 +37,6 @@ def observe_recorded(items: Iterable[tuple[MovementIn, str, list[str]]]) -> None
         if outcome == "created":
             anomalies.update(flags)
     for labels, count in movements.items():
-        MOVEMENTS.labels(*labels).inc(count)
+        labelled(MOVEMENTS, *labels).inc(count)
     for anomaly, count in anomalies.items():
-        ANOMALIES.labels(anomaly).inc(count)
+        labelled(ANOMALIES, anomaly).inc(count)

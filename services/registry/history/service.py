@@ -16,6 +16,7 @@ from services.registry.history import repository
 from services.registry.history.schemas import HistorySearch, PersonOut
 from shared.db import Connections
 from shared.errors import NotFound
+from shared.http_metrics import labelled
 from shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 
 _BEGINNING = datetime(1900, 1, 1, tzinfo=UTC)
@@ -57,7 +58,7 @@ async def search(connections: Connections, query: HistorySearch, *, client_id: U
         connections, query, action="HISTORY_SEARCH", client_id=client_id,
         person_id=rows.person_id, movement_count=rows.shown,
     )  # fmt: skip
-    metrics.HISTORY_SEARCHES.labels(query.purpose).inc()
+    labelled(metrics.HISTORY_SEARCHES, query.purpose).inc()
     next_cursor = None
     if rows.more_after is not None:
         last_at, last_id = rows.more_after
@@ -67,7 +68,8 @@ async def search(connections: Connections, query: HistorySearch, *, client_id: U
     return b"".join((
         b'{"person":', (rows.person or "null").encode(),
         b',"movements":', rows.movements.encode(),
-        b',"next_cursor":', json.dumps(next_cursor).encode(), b"}",
+        b',"next_cursor":', b"null" if next_cursor is None else json.dumps(next_cursor).encode(),
+        b"}",
     ))  # fmt: skip
 
 
