@@ -35,8 +35,7 @@ UNMEASURED = frozenset({"/metrics", "/livez", "/readyz"})
 M = TypeVar("M", bound=MetricWrapperBase)
 
 # labels() validates and hashes its arguments and takes a lock on every call: the
-# children are kept, here and for the services' own metrics (labelled()).
-_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+# children are kept, for these metrics and the services' own.
 _labelled: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
 
 
@@ -63,16 +62,9 @@ def observe(scope: Scope, status: int, seconds: float) -> None:
     handler = handler_of(scope)
     if handler in UNMEASURED:
         return
-    key = (scope["method"], handler, status)
-    children = _children.get(key)
-    if children is None:
-        children = (
-            REQUESTS.labels(key[0], handler, str(status)),
-            LATENCY.labels(key[0], handler),
-        )
-        _children[key] = children
-    children[0].inc()
-    children[1].observe(seconds)
+    method = scope["method"]
+    labelled(REQUESTS, method, handler, str(status)).inc()
+    labelled(LATENCY, method, handler).observe(seconds)
 
 
 async def metrics(request: Request) -> Response:
