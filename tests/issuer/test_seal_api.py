@@ -13,9 +13,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from httpx import AsyncClient
-from reportlab.graphics.barcode.qr import QrCodeWidget
 
-from services.issuer.certificates.rendering_layout import _qr_segments
 from services.issuer.clock import today_in_ecuador
 from services.issuer.key_material import KeyMaterial
 from services.issuer.seal import PREFIX, decode_fragment, encode_seal, keys_from_jwks
@@ -60,15 +58,12 @@ def _scan(pdf: bytes) -> tuple[str, float]:
     [found] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     p = found.position
     width_px = ((p.top_right.x - p.top_left.x) ** 2 + (p.top_right.y - p.top_left.y) ** 2) ** 0.5
-    return found.text, width_px / PRINT_DPI * 25.4 / _modules(found.text)
+    return found.text, width_px / PRINT_DPI * 25.4 / _modules(found.extra["Version"])
 
 
-def _modules(text: str) -> int:
-    """zxing does not report the symbol's version: encode the same segments again."""
-    url, _, seal = text.partition("#")
-    widget = QrCodeWidget(_qr_segments(url, seal or None), barLevel="M")
-    widget.qr.make()
-    return int(widget.qr.getModuleCount())
+def _modules(version: str) -> int:
+    """Modules per side of a QR symbol of ``version`` (ISO/IEC 18004: 17 + 4 per version)."""
+    return 17 + 4 * int(version)
 
 
 async def test_printed_qr_carries_a_seal_that_verifies_offline_and_online(
