@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import http_metrics
 from shared.db import is_database_unavailable
 from shared.errors import PROBLEM_JSON, Problem, ServiceUnavailable, internal_error
+from shared.logging import ACCESS_LOGGER
 
-access_log = logging.getLogger("access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger("errors")
 
 

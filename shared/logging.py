@@ -6,6 +6,7 @@ import logging
 import re
 import sys
 
+import orjson
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from shared.request_id import current_request_id
@@ -28,9 +29,40 @@ def redact(text: str) -> str:
     return _DIGIT_RUNS.sub(masked, text)
 
 
+# The logger of the one line every request writes (shared/boundary.py).
+ACCESS_LOGGER = "access"
+
+
 class _RedactingJsonFormatter(OrjsonFormatter):
     def format(self, record: logging.LogRecord) -> str:
+        if record.name == ACCESS_LOGGER and not record.exc_info:
+            try:
+                return self._access_line(record)
+            except KeyError:  # not the boundary's line: the general path below
+                pass
         return redact(super().format(record))
+
+    def _access_line(self, record: logging.LogRecord) -> str:
+        """The access line, with the same keys in the same order as the general path
+        writes them. Its fields are known, so they are taken by name: the general path
+        scans every attribute of the record for extras and redacts the whole line, 70% of
+        a line's cost (cProfile), for the one line written on every request. Only the path
+        is free text (ids only, but redacted all the same)."""
+        fields = record.__dict__  # the extras the boundary passed, by name
+        return orjson.dumps(
+            {
+                "time": self.formatTime(record, self.datefmt),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+                "request_id": fields["request_id"],
+                **self.static_fields,
+                "method": fields["method"],
+                "path": redact(fields["path"]),
+                "status": fields["status"],
+                "duration_ms": fields["duration_ms"],
+            }
+        ).decode()
 
 
 class _RequestIdFilter(logging.Filter):

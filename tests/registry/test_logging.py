@@ -8,11 +8,12 @@ import logging
 
 import pytest
 from httpx import AsyncClient
+from pythonjsonlogger.orjson import OrjsonFormatter
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.logging import configure_logging, mask, redact
+from shared.logging import ACCESS_LOGGER, configure_logging, mask, redact
 from tests.conftest import Tokens
 from tests.support.factories import a_cedula, movement
 
@@ -85,3 +86,18 @@ def test_redact_masks_exactly_the_valid_cedulas() -> None:
         f"key CI:{mask(cedula)} ({mask(cedula)}) longer {cedula}7 shorter {cedula[:9]} "
         f"invalid {invalid} request 3f{mask(cedula)}ab"
     )
+
+
+def test_the_access_line_is_the_general_line_written_by_name(json_log: io.StringIO) -> None:
+    """The access line's own path writes exactly what the general path writes."""
+    cedula = a_cedula(1204)
+    formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None
+    record = logging.getLogger(ACCESS_LOGGER).makeRecord(
+        ACCESS_LOGGER, logging.INFO, __file__, 1, "request", (), None,
+        extra={"method": "GET", "path": f"/v1/persons/{cedula}", "status": 200,
+               "duration_ms": 1.5, "request_id": "r-1204"},
+    )  # fmt: skip
+    line = formatter.format(record)
+    assert line == redact(OrjsonFormatter.format(formatter, record))
+    assert json.loads(line)["path"] == f"/v1/persons/{mask(cedula)}"
