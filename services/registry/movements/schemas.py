@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -207,13 +207,16 @@ class MovementIn(Strict):
         if content["minor"] is None:  # movements from before the block keep their fingerprint
             del content["minor"]
         content["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
-        raw = _FINGERPRINT.encode(content)
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return fingerprint(content)
 
 
-# The fingerprint's JSON, made once: json.dumps() with options builds a new encoder on
-# every call, two thirds of the time it takes to encode a movement.
-_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def fingerprint(content: dict[str, Any]) -> str:
+    """SHA-256 of ``content`` as sorted, compact JSON in UTF-8: the bytes of
+    ``json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``,
+    of which every stored fingerprint was made. orjson writes those same bytes (for the
+    strings, booleans and nulls a movement holds) in a fifth of the time: the stdlib
+    encoder was 3% of a POST."""
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _cross_field_errors(data: Any) -> list[Any]:
