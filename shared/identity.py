@@ -9,6 +9,7 @@ import pycountry
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 from stdnum.ec import ci
+from stdnum.exceptions import ValidationError
 
 from shared.validation import InputModel
 
@@ -31,12 +32,12 @@ def _country(value: str) -> str:
 
 
 def _cedula(value: str) -> str:
-    number = value.strip()
-    if not ci.is_valid(number):
+    try:
+        return str(ci.validate(value.strip()))  # its compact form, checked once
+    except ValidationError:
         raise PydanticCustomError(
             "NATIONAL_ID_INVALID", "not a valid Ecuadorian cédula (10 digits with check digit)"
-        )
-    return ci.compact(number)
+        ) from None
 
 
 _DOCUMENT = re.compile(r"^[A-Z0-9<\-]{1,30}$")
