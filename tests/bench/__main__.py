@@ -86,9 +86,17 @@ def main() -> None:
         writer = asyncio.run(token(registry_db, "movements:write"))
         reader = asyncio.run(token(registry_db, "history:read"))
         authority = asyncio.run(issuer.authority_token(issuer_db))
+        # As under `make run`: INFO, one access line per request (written to a file, as a
+        # terminal would take them). The bare reference logs nothing.
         registry_env = {**NO_LIMITS, "REGISTRY_DATABASE_URL": registry_db,
-                        "REGISTRY_LOG_LEVEL": "WARNING"}  # fmt: skip
-        ours = stack.enter_context(uvicorn_server("services.registry.app:main_app", registry_env))
+                        "REGISTRY_LOG_LEVEL": "INFO"}  # fmt: skip
+        registry_log, issuer_log = registry.OUT / "registry.log", registry.OUT / "issuer.log"
+        registry.OUT.mkdir(parents=True, exist_ok=True)
+        for old in (registry_log, issuer_log):
+            old.unlink(missing_ok=True)
+        ours = stack.enter_context(
+            uvicorn_server("services.registry.app:main_app", registry_env, log=registry_log)
+        )
         bare = stack.enter_context(
             uvicorn_server(
                 "tests.bench.bare_app:create_app",
@@ -100,7 +108,7 @@ def main() -> None:
         )
         certificates = stack.enter_context(uvicorn_server("services.issuer.app:main_app", {
             **NO_LIMITS, "ISSUER_DATABASE_URL": issuer_db, "ISSUER_REGISTRY_URL": ours.url,
-            "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "WARNING"}))  # fmt: skip
+            "ISSUER_REGISTRY_TOKEN": reader, "ISSUER_LOG_LEVEL": "INFO"}, log=issuer_log))  # fmt: skip
         results["registry"] = registry.scenarios(ours, bare.url, writer, reader, registry_db)
         results["issuer"] = issuer.scenarios(certificates.url, ours.url, writer, authority)
         print("==> rendering alone against plain reportlab, same table", flush=True)
@@ -110,7 +118,7 @@ def main() -> None:
         workers = int(os.environ.get("BENCH_WORKERS", "2"))
         if workers > 1:
             with uvicorn_server("services.registry.app:main_app", registry_env,
-                                workers=workers) as multi:  # fmt: skip
+                                workers=workers, log=registry_log) as multi:  # fmt: skip
                 results["workers"] = registry.with_workers(multi, writer, reader,
                                                            results["registry"])  # fmt: skip
         if os.environ.get("BENCH_PROFILE") == "1":

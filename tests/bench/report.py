@@ -23,7 +23,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB, {m['platform']}, "
         f"Python {m['python']}; load average at start {m['load_average_at_start']}.",
         f"wrk, {results['connections']} connections unless the row says otherwise, "
-        f"{results['duration']} per run; one uvicorn worker per service.",
+        f"{results['duration']} per run; one uvicorn worker per service, logging at INFO as "
+        "under `make run` (an access line per request, to .data/bench/*.log).",
         "",
         HEADER,
         "|---|---|---|---|---|---|---|---|",

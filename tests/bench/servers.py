@@ -29,15 +29,20 @@ class Server:
 
 @contextlib.contextmanager
 def uvicorn_server(
-    factory: str, env: dict[str, str], *, ready_path: str = "/livez", workers: int = 1
-) -> Iterator[Server]:
+    factory: str, env: dict[str, str], *, ready_path: str = "/livez", workers: int = 1,
+    log: Path | None = None,
+) -> Iterator[Server]:  # fmt: skip
+    """``log``: where the app's own log lines go (its stdout), as a terminal would take
+    them under ``make run``; without it they are the caller's."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log",
-         "--log-level", "warning"],
-        env={**os.environ, **env},
-    )  # fmt: skip
+    with contextlib.ExitStack() as files:
+        stdout = files.enter_context(log.open("ab")) if log is not None else None
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers), "--no-access-log",
+             "--log-level", "warning"],
+            env={**os.environ, **env}, stdout=stdout,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180  # a busy 2-core machine starts slowly
