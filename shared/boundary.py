@@ -22,6 +22,7 @@ from shared.errors import PROBLEM_JSON, Problem, ServiceUnavailable, internal_er
 from shared.logging import ACCESS_LOGGER
 
 access_log = logging.getLogger(ACCESS_LOGGER)
+QUIET_PATHS = http_metrics.UNMEASURED
 error_log = logging.getLogger("errors")
 
 
@@ -53,16 +54,19 @@ class RequestBoundary:
         finally:
             elapsed = time.perf_counter() - started
             http_metrics.observe(scope, status, elapsed)
-            # Paths carry only opaque ids; identity numbers travel in POST bodies.
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            # Probes and scrapes (the kubelet's and Prometheus's, every few seconds, and
+            # thousands a second in a load test) are logged only when they fail. Paths carry
+            # only opaque ids; identity numbers travel in POST bodies.
+            if status >= 400 or scope["path"] not in QUIET_PATHS:
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
 
 
 def _problem_for(exc: Exception) -> Problem:

@@ -49,6 +49,17 @@ async def test_request_logs_are_json_with_request_id_and_no_identity(
     assert "LOG1201" not in json_log.getvalue()
 
 
+async def test_probes_are_not_access_logged_unless_they_fail(
+    registry: AsyncClient, tokens: Tokens, json_log: io.StringIO
+) -> None:
+    assert (await registry.get("/livez")).status_code == 200
+    await registry.get("/metrics")
+    await registry.get("/v1/control-points", headers=tokens.reader)
+    paths = [json.loads(line).get("path") for line in json_log.getvalue().splitlines()]
+    assert "/v1/control-points" in paths
+    assert "/livez" not in paths and "/metrics" not in paths
+
+
 async def test_database_errors_are_logged_without_identity_numbers(
     registry_engine: AsyncEngine, json_log: io.StringIO
 ) -> None:
