@@ -113,8 +113,11 @@ def _issuer_env(issuer_url: str, credentials: Credentials) -> dict[str, str]:
 
 
 def _uvicorn(factory: str, port: int) -> list[str]:
+    # --no-proxy-headers: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1,
+    # i.e. from every client of this stack, which could then pick the address its public
+    # limits count. Proxies are trusted only as *_TRUSTED_PROXIES says (none by default).
     return [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", HOST,
-            "--port", str(port), "--no-access-log"]  # fmt: skip
+            "--port", str(port), "--no-access-log", "--no-proxy-headers"]  # fmt: skip
 
 
 def _wait_ready(

@@ -40,7 +40,7 @@ def uvicorn_server(
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(workers), "--no-access-log",
-             "--log-level", "warning"],
+             "--no-proxy-headers", "--log-level", "warning"],
             env={**os.environ, **env}, stdout=stdout,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Callable
 
+import httpx
 import psutil
 
 from tests.support.devstack import running_stack, stack_workdir, stop
@@ -52,3 +53,22 @@ def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def test_a_client_cannot_choose_its_address_with_x_forwarded_for() -> None:
+    """`make run` trusts no proxy (``*_TRUSTED_PROXIES`` empty): a local client that sends
+    its own X-Forwarded-For is still counted by its real address for public limits.
+    (uvicorn believes the header from 127.0.0.1 unless told not to.)"""
+    with (
+        stack_workdir() as workdir,
+        running_stack(workdir, ISSUER_RATE_LIMIT_PUBLIC="3/minute") as stack,
+    ):
+        statuses = [
+            httpx.get(
+                f"{stack.url('issuer')}/v1/verify/NOT-A-CODE",
+                headers={"X-Forwarded-For": f"203.0.113.{n}", "Accept": "application/json"},
+                timeout=10,
+            ).status_code
+            for n in range(5)
+        ]
+        assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429], statuses
