@@ -35,8 +35,7 @@ def uvicorn_server(
     """``log``: where the app's own log lines go (its stdout), as a terminal would take
     them under ``make run``; without it they are the caller's."""
     port = free_port()
-    with contextlib.ExitStack() as files:
-        stdout = files.enter_context(log.open("ab")) if log is not None else None
+    with log.open("ab") if log is not None else contextlib.nullcontext() as stdout:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(workers), "--no-access-log",
